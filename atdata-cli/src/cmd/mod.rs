@@ -1,0 +1,21 @@
+//! One module per command group.
+
+pub mod car;
+pub mod data;
+pub mod syntax;
+
+use crate::Failure;
+
+/// Reads a file, or stdin for `-`.
+pub fn read_input(path: &str) -> Result<Vec<u8>, Failure> {
+    use std::io::Read as _;
+    if path == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .map_err(|e| Failure::Unreadable(format!("reading stdin: {e}")))?;
+        Ok(buf)
+    } else {
+        std::fs::read(path).map_err(|e| Failure::Unreadable(format!("reading {path}: {e}")))
+    }
+}

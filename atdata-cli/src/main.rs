@@ -1,0 +1,87 @@
+//! `atdata`: the AT Protocol from the command line.
+//!
+//! Output is JSON when stdout is not a terminal or `--json` is given, readable text otherwise.
+//! Exit codes: 0 success, 1 the input is invalid (a syntax check failed, a CAR did not verify),
+//! 2 usage error, 3 the input could not be read.
+
+mod cmd;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use output::Output;
+
+#[derive(Parser)]
+#[command(
+    name = "atdata",
+    version,
+    about = "AT Protocol tools: identifiers, data, CAR files"
+)]
+struct Cli {
+    /// Print JSON even on a terminal.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check identifier syntax.
+    Syntax {
+        #[command(subcommand)]
+        command: cmd::syntax::SyntaxCommand,
+    },
+    /// Convert data-model values between JSON and DAG-CBOR, compute CIDs.
+    Data {
+        #[command(subcommand)]
+        command: cmd::data::DataCommand,
+    },
+    /// Inspect, verify and dump CAR files.
+    Car {
+        #[command(subcommand)]
+        command: cmd::car::CarCommand,
+    },
+}
+
+/// How a command failed, which decides the exit code.
+#[derive(Debug)]
+pub enum Failure {
+    /// The input was read but is not valid (exit 1).
+    Invalid(String),
+    /// The input could not be read (exit 3).
+    Unreadable(String),
+}
+
+impl Failure {
+    fn code(&self) -> u8 {
+        match self {
+            Failure::Invalid(_) => 1,
+            Failure::Unreadable(_) => 3,
+        }
+    }
+    fn message(&self) -> &str {
+        match self {
+            Failure::Invalid(m) | Failure::Unreadable(m) => m,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = Output::new(cli.json);
+    let result = match cli.command {
+        Command::Syntax { command } => cmd::syntax::run(command, &out),
+        Command::Data { command } => cmd::data::run(command, &out),
+        Command::Car { command } => cmd::car::run(command, &out),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("atdata: {}", failure.message());
+            ExitCode::from(failure.code())
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! Runs the `atdata` binary as a user would.
+
+use std::io::Write as _;
+use std::process::{Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_atdata");
+const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata");
+
+fn atdata(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().expect("run atdata")
+}
+
+fn atdata_stdin(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn atdata");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin)
+        .expect("write stdin");
+    child.wait_with_output().expect("wait")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Every interop syntax case, through the CLI: the exit code must match the fixture.
+#[test]
+fn syntax_check_agrees_with_every_interop_case() {
+    let dir = format!("{TESTDATA}/interop/syntax");
+    let kinds = [
+        ("atidentifier", "at-identifier"),
+        ("aturi", "at-uri"),
+        ("cid", "cid"),
+        ("datetime", "datetime"),
+        ("did", "did"),
+        ("handle", "handle"),
+        ("language", "language"),
+        ("nsid", "nsid"),
+        ("recordkey", "record-key"),
+        ("tid", "tid"),
+    ];
+    let mut cases = 0;
+    for (prefix, kind) in kinds {
+        for (suffix, valid) in [
+            ("syntax_valid", true),
+            ("syntax_invalid", false),
+            ("parse_invalid", false),
+        ] {
+            let Ok(text) = std::fs::read_to_string(format!("{dir}/{prefix}_{suffix}.txt")) else {
+                continue;
+            };
+            for line in text.split('\n') {
+                if line.is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                cases += 1;
+                let out = atdata(&["syntax", "check", kind, "--", line]);
+                let code = out.status.code();
+                if valid {
+                    assert_eq!(
+                        code,
+                        Some(0),
+                        "{kind} {line:?} should be valid: {}",
+                        stderr(&out)
+                    );
+                } else {
+                    assert_eq!(code, Some(1), "{kind} {line:?} should be invalid");
+                    assert!(stderr(&out).contains("invalid"), "reason on stderr");
+                }
+            }
+        }
+    }
+    // 536 cases minus the generic-URI files, which have no CLI kind.
+    assert_eq!(cases, 536 - 21);
+}
+
+#[test]
+fn data_cid_matches_the_fixture() {
+    let fixtures: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(format!(
+            "{TESTDATA}/interop/data-model/data-model-fixtures.json"
+        ))
+        .expect("fixtures"),
+    )
+    .expect("json");
+    for case in fixtures.as_array().expect("array") {
+        let out = atdata_stdin(&["data", "cid"], case["json"].to_string().as_bytes());
+        assert!(out.status.success(), "{}", stderr(&out));
+        let printed: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json out");
+        assert_eq!(printed["cid"], case["cid"]);
+
+        let cbor = atdata_stdin(&["data", "to-cbor"], case["json"].to_string().as_bytes());
+        assert!(cbor.status.success());
+        let expected =
+            atdata_core::encoding::base64_decode(case["cbor_base64"].as_str().expect("b64"))
+                .expect("base64");
+        assert_eq!(cbor.stdout, expected);
+
+        let json = atdata_stdin(&["data", "to-json"], &cbor.stdout);
+        assert!(json.status.success());
+        let back: serde_json::Value = serde_json::from_str(&stdout(&json)).expect("json");
+        assert_eq!(back, case["json"]);
+    }
+    let float = atdata_stdin(&["data", "cid"], br#"{"a": 1.5}"#);
+    assert_eq!(float.status.code(), Some(1));
+}
+
+fn little() -> String {
+    format!("{TESTDATA}/corpus/repo-stream/car-samples/little.car")
+}
+
+#[test]
+fn car_inspect_verify_cat() {
+    let out = atdata(&["car", "inspect", &little()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let info: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(info["blocks"], 375);
+    assert_eq!(info["roots"].as_array().map(Vec::len), Some(1));
+
+    let out = atdata(&["car", "verify", &little()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(v["blocks"], 375);
+    assert_eq!(v["valid"], true);
+
+    let out = atdata(&["car", "cat", &little()]);
+    assert!(out.status.success());
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(lines.len(), 375);
+    assert!(lines.iter().all(|l| l["cid"].is_string()));
+}
+
+#[test]
+fn car_verify_rejects_flipped_and_truncated() {
+    let bytes = std::fs::read(little()).expect("car");
+    let dir = std::env::temp_dir().join(format!("atdata-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp dir");
+
+    // One flipped byte in the middle of the file (inside some block).
+    let mut flipped = bytes.clone();
+    let mid = flipped.len() / 2;
+    flipped[mid] ^= 0x20;
+    let path = dir.join("flipped.car");
+    std::fs::write(&path, &flipped).expect("write");
+    let out = atdata(&["car", "verify", path.to_str().expect("utf8 path")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("block"),
+        "names the block: {}",
+        stderr(&out)
+    );
+
+    let truncated = &bytes[..bytes.len() - 100];
+    let path = dir.join("truncated.car");
+    std::fs::write(&path, truncated).expect("write");
+    let out = atdata(&["car", "verify", path.to_str().expect("utf8 path")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("truncated"), "{}", stderr(&out));
+
+    let out = atdata(&[
+        "car",
+        "verify",
+        dir.join("missing.car").to_str().expect("utf8"),
+    ]);
+    assert_eq!(out.status.code(), Some(3), "unreadable is not invalid");
+
+    let out = atdata_stdin(&["car", "verify", "-"], &bytes);
+    assert!(out.status.success(), "stdin: {}", stderr(&out));
+    let _ = std::fs::remove_dir_all(&dir);
+}

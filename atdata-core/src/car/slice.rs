@@ -1,0 +1,186 @@
+//! Reading a CAR held in memory, with blocks borrowed from the buffer.
+
+use super::{verify_block, CarError, CarHeader, ReadOptions};
+use crate::cbor::{self, DecodeError};
+use crate::cid::{self, Cid};
+use crate::encoding;
+use crate::value_ref::ValueRef;
+
+/// One block of a CAR: its CID and its bytes, borrowed from the CAR buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Block<'a> {
+    /// The block's CID.
+    pub cid: Cid,
+    /// The block's bytes.
+    pub data: &'a [u8],
+}
+
+impl<'a> Block<'a> {
+    /// Decodes the block into the data model: strict DAG-CBOR for `dag-cbor` blocks, a byte
+    /// string for `raw` blocks.
+    pub fn decode(&self) -> Result<ValueRef<'a>, DecodeError> {
+        match self.cid.codec() {
+            cid::RAW => Ok(ValueRef::Bytes(self.data)),
+            _ => cbor::decode_ref(self.data),
+        }
+    }
+}
+
+/// A CAR file in memory.
+///
+/// Construction reads and checks the header; [`CarReader::blocks`] iterates the sections,
+/// verifying each block's hash (unless turned off in [`ReadOptions`]).
+#[derive(Debug, Clone)]
+pub struct CarReader<'a> {
+    buf: &'a [u8],
+    header: CarHeader,
+    body_start: usize,
+    options: ReadOptions,
+}
+
+/// Reads a varint-prefixed length at `pos`, returning (length, bytes used).
+fn read_len(buf: &[u8], pos: usize, what: &'static str) -> Result<(u64, usize), CarError> {
+    encoding::read_varint(&buf[pos..]).map_err(|e| match e {
+        encoding::VarintError::Truncated => CarError::Truncated {
+            offset: pos as u64,
+            what,
+        },
+        source => CarError::Varint {
+            offset: pos as u64,
+            source,
+        },
+    })
+}
+
+impl<'a> CarReader<'a> {
+    /// Reads the header of `buf` with the default options.
+    pub fn new(buf: &'a [u8]) -> Result<Self, CarError> {
+        Self::with_options(buf, ReadOptions::DEFAULT)
+    }
+
+    /// Reads the header of `buf` with explicit options.
+    pub fn with_options(buf: &'a [u8], options: ReadOptions) -> Result<Self, CarError> {
+        let (len, used) = read_len(buf, 0, "header length")?;
+        if len > options.max_header_len as u64 {
+            return Err(CarError::TooLarge {
+                what: "header",
+                offset: 0,
+                len,
+                max: options.max_header_len,
+            });
+        }
+        let end = used + len as usize;
+        let header_bytes = buf.get(used..end).ok_or(CarError::Truncated {
+            offset: used as u64,
+            what: "header",
+        })?;
+        let header = CarHeader::decode(header_bytes)?;
+        Ok(CarReader {
+            buf,
+            header,
+            body_start: end,
+            options,
+        })
+    }
+
+    /// The header's root CIDs.
+    pub fn roots(&self) -> &[Cid] {
+        &self.header.roots
+    }
+
+    /// The decoded header.
+    pub fn header(&self) -> &CarHeader {
+        &self.header
+    }
+
+    /// An iterator over the blocks, in file order. It stops after the first error.
+    pub fn blocks(&self) -> Blocks<'a> {
+        Blocks {
+            buf: self.buf,
+            pos: self.body_start,
+            index: 0,
+            options: self.options,
+            failed: false,
+        }
+    }
+
+    /// Collects every block into a map from CID to bytes (the last copy wins when a CID repeats,
+    /// which CAR allows).
+    pub fn index(&self) -> Result<std::collections::HashMap<Cid, &'a [u8]>, CarError> {
+        let mut map = std::collections::HashMap::new();
+        for block in self.blocks() {
+            let block = block?;
+            map.insert(block.cid, block.data);
+        }
+        Ok(map)
+    }
+}
+
+/// Iterator over a [`CarReader`]'s blocks.
+#[derive(Debug, Clone)]
+pub struct Blocks<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    index: u64,
+    options: ReadOptions,
+    failed: bool,
+}
+
+impl<'a> Blocks<'a> {
+    /// Byte offset of the next section.
+    pub fn offset(&self) -> usize {
+        self.pos
+    }
+
+    fn read(&mut self) -> Result<Block<'a>, CarError> {
+        let start = self.pos;
+        let (len, used) = read_len(self.buf, start, "section length")?;
+        if len > self.options.max_block_len as u64 {
+            return Err(CarError::TooLarge {
+                what: "section",
+                offset: start as u64,
+                len,
+                max: self.options.max_block_len,
+            });
+        }
+        let body_start = start + used;
+        let body_end = body_start + len as usize;
+        let section = self
+            .buf
+            .get(body_start..body_end)
+            .ok_or(CarError::Truncated {
+                offset: body_start as u64,
+                what: "section",
+            })?;
+        let (cid, cid_len) = Cid::read_bytes(section).map_err(|source| CarError::Cid {
+            index: self.index,
+            offset: start as u64,
+            source,
+        })?;
+        let data = &section[cid_len..];
+        if self.options.verify_hashes {
+            verify_block(&cid, data, self.index, start as u64)?;
+        }
+        self.pos = body_end;
+        self.index += 1;
+        Ok(Block { cid, data })
+    }
+}
+
+impl<'a> Iterator for Blocks<'a> {
+    type Item = Result<Block<'a>, CarError>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed || self.pos >= self.buf.len() {
+            return None;
+        }
+        let out = self.read();
+        if out.is_err() {
+            self.failed = true;
+        }
+        Some(out)
+    }
+}
+
+impl std::iter::FusedIterator for Blocks<'_> {}

@@ -1,0 +1,567 @@
+//! A serde `Serializer` that writes canonical DAG-CBOR, so any `Serialize` type (your own record
+//! structs included) encodes exactly as the reference implementations do.
+
+use serde::ser::{self, Serialize};
+
+use super::encode::{write_bytes, write_head, write_i64, write_link, write_str};
+use super::error::EncodeError;
+use crate::cid::LINK_MAGIC;
+
+/// Encodes any serializable value as canonical DAG-CBOR.
+///
+/// Struct fields and map entries are written in DAG-CBOR key order whatever order the type
+/// declares them in. Floats, non-string map keys and integers beyond the signed 64-bit range are
+/// errors, since the atproto data model has no place for them.
+pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, EncodeError> {
+    let mut out = Vec::with_capacity(128);
+    value.serialize(&mut Serializer { out: &mut out })?;
+    Ok(out)
+}
+
+/// The DAG-CBOR serializer; see [`to_vec`].
+pub struct Serializer<'w> {
+    out: &'w mut Vec<u8>,
+}
+
+impl<'w> Serializer<'w> {
+    /// A serializer appending to `out`.
+    pub fn new(out: &'w mut Vec<u8>) -> Self {
+        Serializer { out }
+    }
+}
+
+fn float_error() -> EncodeError {
+    EncodeError("floats are not allowed in the AT Protocol data model".into())
+}
+
+impl<'a, 'w> ser::Serializer for &'a mut Serializer<'w> {
+    type Ok = ();
+    type Error = EncodeError;
+    type SerializeSeq = SeqSer<'a, 'w>;
+    type SerializeTuple = SeqSer<'a, 'w>;
+    type SerializeTupleStruct = SeqSer<'a, 'w>;
+    type SerializeTupleVariant = SeqSer<'a, 'w>;
+    type SerializeMap = MapSer<'a, 'w>;
+    type SerializeStruct = MapSer<'a, 'w>;
+    type SerializeStructVariant = MapSer<'a, 'w>;
+
+    fn is_human_readable(&self) -> bool {
+        false
+    }
+    fn serialize_bool(self, v: bool) -> Result<(), EncodeError> {
+        self.out.push(if v { 0xf5 } else { 0xf4 });
+        Ok(())
+    }
+    fn serialize_i8(self, v: i8) -> Result<(), EncodeError> {
+        self.serialize_i64(i64::from(v))
+    }
+    fn serialize_i16(self, v: i16) -> Result<(), EncodeError> {
+        self.serialize_i64(i64::from(v))
+    }
+    fn serialize_i32(self, v: i32) -> Result<(), EncodeError> {
+        self.serialize_i64(i64::from(v))
+    }
+    fn serialize_i64(self, v: i64) -> Result<(), EncodeError> {
+        write_i64(self.out, v);
+        Ok(())
+    }
+    fn serialize_i128(self, v: i128) -> Result<(), EncodeError> {
+        let v = i64::try_from(v).map_err(|_| EncodeError("integer out of i64 range".into()))?;
+        self.serialize_i64(v)
+    }
+    fn serialize_u8(self, v: u8) -> Result<(), EncodeError> {
+        self.serialize_i64(i64::from(v))
+    }
+    fn serialize_u16(self, v: u16) -> Result<(), EncodeError> {
+        self.serialize_i64(i64::from(v))
+    }
+    fn serialize_u32(self, v: u32) -> Result<(), EncodeError> {
+        self.serialize_i64(i64::from(v))
+    }
+    fn serialize_u64(self, v: u64) -> Result<(), EncodeError> {
+        let v = i64::try_from(v).map_err(|_| EncodeError("integer out of i64 range".into()))?;
+        self.serialize_i64(v)
+    }
+    fn serialize_u128(self, v: u128) -> Result<(), EncodeError> {
+        let v = i64::try_from(v).map_err(|_| EncodeError("integer out of i64 range".into()))?;
+        self.serialize_i64(v)
+    }
+    fn serialize_f32(self, _v: f32) -> Result<(), EncodeError> {
+        Err(float_error())
+    }
+    fn serialize_f64(self, _v: f64) -> Result<(), EncodeError> {
+        Err(float_error())
+    }
+    fn serialize_char(self, v: char) -> Result<(), EncodeError> {
+        let mut buf = [0u8; 4];
+        self.serialize_str(v.encode_utf8(&mut buf))
+    }
+    fn serialize_str(self, v: &str) -> Result<(), EncodeError> {
+        write_str(self.out, v);
+        Ok(())
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Result<(), EncodeError> {
+        write_bytes(self.out, v);
+        Ok(())
+    }
+    fn serialize_none(self) -> Result<(), EncodeError> {
+        self.out.push(0xf6);
+        Ok(())
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), EncodeError> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<(), EncodeError> {
+        self.out.push(0xf6);
+        Ok(())
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), EncodeError> {
+        self.serialize_unit()
+    }
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<(), EncodeError> {
+        self.serialize_str(variant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<(), EncodeError> {
+        if name == LINK_MAGIC {
+            return value.serialize(LinkCapture { out: self.out });
+        }
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<(), EncodeError> {
+        write_head(self.out, 5, 1);
+        write_str(self.out, variant);
+        value.serialize(self)
+    }
+    fn serialize_seq(self, len: Option<usize>) -> Result<SeqSer<'a, 'w>, EncodeError> {
+        Ok(SeqSer::begin(self, len))
+    }
+    fn serialize_tuple(self, len: usize) -> Result<SeqSer<'a, 'w>, EncodeError> {
+        Ok(SeqSer::begin(self, Some(len)))
+    }
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        len: usize,
+    ) -> Result<SeqSer<'a, 'w>, EncodeError> {
+        Ok(SeqSer::begin(self, Some(len)))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<SeqSer<'a, 'w>, EncodeError> {
+        write_head(self.out, 5, 1);
+        write_str(self.out, variant);
+        Ok(SeqSer::begin(self, Some(len)))
+    }
+    fn serialize_map(self, _len: Option<usize>) -> Result<MapSer<'a, 'w>, EncodeError> {
+        Ok(MapSer::begin(self))
+    }
+    fn serialize_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<MapSer<'a, 'w>, EncodeError> {
+        Ok(MapSer::begin(self))
+    }
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<MapSer<'a, 'w>, EncodeError> {
+        write_head(self.out, 5, 1);
+        write_str(self.out, variant);
+        Ok(MapSer::begin(self))
+    }
+}
+
+/// Arrays: the head goes first when the length is known, otherwise it is inserted at the end.
+pub struct SeqSer<'a, 'w> {
+    ser: &'a mut Serializer<'w>,
+    start: usize,
+    declared: Option<usize>,
+    count: usize,
+}
+
+impl<'a, 'w> SeqSer<'a, 'w> {
+    fn begin(ser: &'a mut Serializer<'w>, len: Option<usize>) -> Self {
+        if let Some(n) = len {
+            write_head(ser.out, 4, n as u64);
+        }
+        let start = ser.out.len();
+        SeqSer {
+            ser,
+            start,
+            declared: len,
+            count: 0,
+        }
+    }
+    fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EncodeError> {
+        self.count += 1;
+        value.serialize(&mut *self.ser)
+    }
+    fn finish(self) -> Result<(), EncodeError> {
+        match self.declared {
+            Some(n) if n == self.count => Ok(()),
+            Some(n) => Err(EncodeError(format!(
+                "sequence declared {n} items but produced {}",
+                self.count
+            ))),
+            None => {
+                let mut head = Vec::with_capacity(9);
+                write_head(&mut head, 4, self.count as u64);
+                self.ser.out.splice(self.start..self.start, head);
+                Ok(())
+            }
+        }
+    }
+}
+
+impl ser::SerializeSeq for SeqSer<'_, '_> {
+    type Ok = ();
+    type Error = EncodeError;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EncodeError> {
+        self.element(value)
+    }
+    fn end(self) -> Result<(), EncodeError> {
+        self.finish()
+    }
+}
+impl ser::SerializeTuple for SeqSer<'_, '_> {
+    type Ok = ();
+    type Error = EncodeError;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EncodeError> {
+        self.element(value)
+    }
+    fn end(self) -> Result<(), EncodeError> {
+        self.finish()
+    }
+}
+impl ser::SerializeTupleStruct for SeqSer<'_, '_> {
+    type Ok = ();
+    type Error = EncodeError;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EncodeError> {
+        self.element(value)
+    }
+    fn end(self) -> Result<(), EncodeError> {
+        self.finish()
+    }
+}
+impl ser::SerializeTupleVariant for SeqSer<'_, '_> {
+    type Ok = ();
+    type Error = EncodeError;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EncodeError> {
+        self.element(value)
+    }
+    fn end(self) -> Result<(), EncodeError> {
+        self.finish()
+    }
+}
+
+/// Maps and structs: entries are written as they come, then put in canonical order (a no-op
+/// when they already are) and prefixed with the head once the count is known.
+pub struct MapSer<'a, 'w> {
+    ser: &'a mut Serializer<'w>,
+    start: usize,
+    /// (key start, key end, value end) offsets into the output, for each entry.
+    entries: Vec<(usize, usize, usize)>,
+    pending_key: Option<(usize, usize)>,
+}
+
+impl<'a, 'w> MapSer<'a, 'w> {
+    fn begin(ser: &'a mut Serializer<'w>) -> Self {
+        let start = ser.out.len();
+        MapSer {
+            ser,
+            start,
+            entries: Vec::new(),
+            pending_key: None,
+        }
+    }
+
+    fn key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), EncodeError> {
+        let key_start = self.ser.out.len();
+        key.serialize(KeySer { out: self.ser.out })?;
+        self.pending_key = Some((key_start, self.ser.out.len()));
+        Ok(())
+    }
+
+    fn value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EncodeError> {
+        let (ks, ke) = self
+            .pending_key
+            .take()
+            .ok_or_else(|| EncodeError("map value without a key".into()))?;
+        value.serialize(&mut *self.ser)?;
+        self.entries.push((ks, ke, self.ser.out.len()));
+        Ok(())
+    }
+
+    fn finish(self) -> Result<(), EncodeError> {
+        let out = &mut *self.ser.out;
+        let mut entries = self.entries;
+        // Encoded text keys compare in DAG-CBOR order by (encoded length, bytes): the head grows
+        // with the string length and is identical for equal lengths.
+        let cmp = |a: &(usize, usize, usize), b: &(usize, usize, usize)| {
+            let ka = &out[a.0..a.1];
+            let kb = &out[b.0..b.1];
+            ka.len().cmp(&kb.len()).then_with(|| ka.cmp(kb))
+        };
+        let mut sorted = true;
+        for w in entries.windows(2) {
+            match cmp(&w[0], &w[1]) {
+                std::cmp::Ordering::Less => {}
+                std::cmp::Ordering::Equal => {
+                    return Err(EncodeError("duplicate map key".into()));
+                }
+                std::cmp::Ordering::Greater => sorted = false,
+            }
+        }
+        let mut head = Vec::with_capacity(9);
+        write_head(&mut head, 5, entries.len() as u64);
+        if sorted {
+            out.splice(self.start..self.start, head);
+            return Ok(());
+        }
+        entries.sort_by(cmp);
+        if entries.windows(2).any(|w| cmp(&w[0], &w[1]).is_eq()) {
+            return Err(EncodeError("duplicate map key".into()));
+        }
+        let region = out[self.start..].to_vec();
+        out.truncate(self.start);
+        out.extend_from_slice(&head);
+        for (ks, _, ve) in entries {
+            out.extend_from_slice(&region[ks - self.start..ve - self.start]);
+        }
+        Ok(())
+    }
+}
+
+impl ser::SerializeMap for MapSer<'_, '_> {
+    type Ok = ();
+    type Error = EncodeError;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), EncodeError> {
+        self.key(key)
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EncodeError> {
+        self.value(value)
+    }
+    fn end(self) -> Result<(), EncodeError> {
+        self.finish()
+    }
+}
+impl ser::SerializeStruct for MapSer<'_, '_> {
+    type Ok = ();
+    type Error = EncodeError;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), EncodeError> {
+        self.key(key)?;
+        self.value(value)
+    }
+    fn end(self) -> Result<(), EncodeError> {
+        self.finish()
+    }
+}
+impl ser::SerializeStructVariant for MapSer<'_, '_> {
+    type Ok = ();
+    type Error = EncodeError;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), EncodeError> {
+        self.key(key)?;
+        self.value(value)
+    }
+    fn end(self) -> Result<(), EncodeError> {
+        self.finish()
+    }
+}
+
+/// Generates the methods of a serializer that accepts only a few kinds of value.
+macro_rules! reject {
+    ($why:expr; $($name:ident($($arg:ty),*)),* $(,)?) => {$(
+        fn $name(self, $(_: $arg),*) -> Result<(), EncodeError> {
+            Err(EncodeError($why.into()))
+        }
+    )*};
+}
+
+macro_rules! reject_compound {
+    ($why:expr) => {
+        fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<(), EncodeError> {
+            Err(EncodeError($why.into()))
+        }
+        fn serialize_newtype_variant<T: Serialize + ?Sized>(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: &T,
+        ) -> Result<(), EncodeError> {
+            Err(EncodeError($why.into()))
+        }
+        fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, EncodeError> {
+            Err(EncodeError($why.into()))
+        }
+        fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, EncodeError> {
+            Err(EncodeError($why.into()))
+        }
+        fn serialize_tuple_struct(
+            self,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleStruct, EncodeError> {
+            Err(EncodeError($why.into()))
+        }
+        fn serialize_tuple_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleVariant, EncodeError> {
+            Err(EncodeError($why.into()))
+        }
+        fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, EncodeError> {
+            Err(EncodeError($why.into()))
+        }
+        fn serialize_struct(
+            self,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeStruct, EncodeError> {
+            Err(EncodeError($why.into()))
+        }
+        fn serialize_struct_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeStructVariant, EncodeError> {
+            Err(EncodeError($why.into()))
+        }
+    };
+}
+
+/// Map keys: text only.
+struct KeySer<'o> {
+    out: &'o mut Vec<u8>,
+}
+
+const KEY_ERR: &str = "map keys must be strings";
+
+impl ser::Serializer for KeySer<'_> {
+    type Ok = ();
+    type Error = EncodeError;
+    type SerializeSeq = ser::Impossible<(), EncodeError>;
+    type SerializeTuple = ser::Impossible<(), EncodeError>;
+    type SerializeTupleStruct = ser::Impossible<(), EncodeError>;
+    type SerializeTupleVariant = ser::Impossible<(), EncodeError>;
+    type SerializeMap = ser::Impossible<(), EncodeError>;
+    type SerializeStruct = ser::Impossible<(), EncodeError>;
+    type SerializeStructVariant = ser::Impossible<(), EncodeError>;
+
+    fn is_human_readable(&self) -> bool {
+        false
+    }
+    fn serialize_str(self, v: &str) -> Result<(), EncodeError> {
+        write_str(self.out, v);
+        Ok(())
+    }
+    fn serialize_char(self, v: char) -> Result<(), EncodeError> {
+        let mut buf = [0u8; 4];
+        self.serialize_str(v.encode_utf8(&mut buf))
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<(), EncodeError> {
+        self.serialize_str(variant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<(), EncodeError> {
+        value.serialize(self)
+    }
+    reject!(KEY_ERR; serialize_bool(bool), serialize_i8(i8), serialize_i16(i16),
+        serialize_i32(i32), serialize_i64(i64), serialize_u8(u8), serialize_u16(u16),
+        serialize_u32(u32), serialize_u64(u64), serialize_f32(f32), serialize_f64(f64),
+        serialize_bytes(&[u8]), serialize_none(), serialize_unit(),
+        serialize_unit_struct(&'static str));
+    reject_compound!(KEY_ERR);
+}
+
+/// The inside of a link newtype: exactly one byte string, the binary CID.
+struct LinkCapture<'o> {
+    out: &'o mut Vec<u8>,
+}
+
+const LINK_ERR: &str = "a CID link must serialize as bytes";
+
+impl ser::Serializer for LinkCapture<'_> {
+    type Ok = ();
+    type Error = EncodeError;
+    type SerializeSeq = ser::Impossible<(), EncodeError>;
+    type SerializeTuple = ser::Impossible<(), EncodeError>;
+    type SerializeTupleStruct = ser::Impossible<(), EncodeError>;
+    type SerializeTupleVariant = ser::Impossible<(), EncodeError>;
+    type SerializeMap = ser::Impossible<(), EncodeError>;
+    type SerializeStruct = ser::Impossible<(), EncodeError>;
+    type SerializeStructVariant = ser::Impossible<(), EncodeError>;
+
+    fn is_human_readable(&self) -> bool {
+        false
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Result<(), EncodeError> {
+        write_link(self.out, v);
+        Ok(())
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<(), EncodeError> {
+        value.serialize(self)
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+    ) -> Result<(), EncodeError> {
+        Err(EncodeError(LINK_ERR.into()))
+    }
+    reject!(LINK_ERR; serialize_bool(bool), serialize_i8(i8), serialize_i16(i16),
+        serialize_i32(i32), serialize_i64(i64), serialize_u8(u8), serialize_u16(u16),
+        serialize_u32(u32), serialize_u64(u64), serialize_f32(f32), serialize_f64(f64),
+        serialize_char(char), serialize_str(&str), serialize_none(), serialize_unit(),
+        serialize_unit_struct(&'static str));
+    reject_compound!(LINK_ERR);
+}

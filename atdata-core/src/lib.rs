@@ -1,0 +1,36 @@
+//! # atdata-core
+//!
+//! The foundation of the atdata AT Protocol SDK: identifiers, the data model (DAG-CBOR, atproto
+//! JSON, CIDs, blobs), CAR files and DID documents. No network, no async runtime (an optional
+//! `tokio` feature adds an async CAR reader).
+//!
+//! ```
+//! use atdata_core::{cbor, Value};
+//! let record = Value::from_json_str(r#"{"$type": "app.bsky.feed.post", "text": "hi",
+//!                                      "createdAt": "2024-01-01T00:00:00.000Z"}"#)?;
+//! let bytes = record.to_dag_cbor();
+//! let cid = cbor::cid_for(&record)?;
+//! assert_eq!(Value::from_dag_cbor(&bytes)?, record);
+//! println!("{cid}");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod blob;
+pub mod car;
+pub mod cbor;
+pub mod cid;
+pub mod did_doc;
+pub mod encoding;
+pub mod syntax;
+mod value;
+mod value_ref;
+
+pub use blob::{Blob, Bytes};
+pub use cbor::cid_for;
+pub use cid::{Cid, CidLink, CidRef};
+pub use did_doc::DidDocument;
+pub use syntax::{
+    AtIdentifier, AtUri, Datetime, Did, Handle, Language, Nsid, RecordKey, SyntaxError, Tid,
+};
+pub use value::{Map, Value};
+pub use value_ref::ValueRef;

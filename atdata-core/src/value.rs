@@ -1,0 +1,495 @@
+//! [`Value`]: any AT Protocol data-model value, owned.
+//!
+//! The data model is JSON's, minus floats, plus bytes and CID links. `Value` maps to DAG-CBOR
+//! (via [`crate::cbor`]) and to atproto JSON (via serde with any human-readable format, e.g.
+//! `serde_json`), where links are `{"$link": …}` and bytes `{"$bytes": …}`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::cid::{Cid, LINK_MAGIC};
+use crate::encoding;
+
+/// The map type of [`Value::Map`]. Keys iterate in byte order; DAG-CBOR encoding re-sorts them
+/// into its own (length-first) order.
+pub type Map = BTreeMap<String, Value>;
+
+/// One value of the AT Protocol data model.
+///
+/// ```
+/// use atdata_core::Value;
+/// let v: Value = serde_json::from_str(r#"{"$type": "app.bsky.feed.like", "n": 3}"#)?;
+/// assert_eq!(v.type_name(), Some("app.bsky.feed.like"));
+/// assert_eq!(v.get("n").and_then(Value::as_integer), Some(3));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Default)]
+pub enum Value {
+    /// `null`.
+    #[default]
+    Null,
+    /// `true` / `false`.
+    Bool(bool),
+    /// A signed 64-bit integer (the data model has no floats).
+    Integer(i64),
+    /// A UTF-8 string.
+    String(String),
+    /// Raw bytes (`{"$bytes": base64}` in JSON).
+    Bytes(Vec<u8>),
+    /// A CID link (tag 42 in DAG-CBOR, `{"$link": …}` in JSON).
+    Link(Cid),
+    /// A list.
+    Array(Vec<Value>),
+    /// A map with string keys.
+    Map(Map),
+}
+
+impl Value {
+    /// The value under `key` when this is a map.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        match self {
+            Value::Map(m) => m.get(key),
+            _ => None,
+        }
+    }
+
+    /// The map's `$type`, if this is a map with a string `$type`.
+    pub fn type_name(&self) -> Option<&str> {
+        self.get("$type").and_then(Value::as_str)
+    }
+
+    /// The string, if this is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The integer, if this is one.
+    pub fn as_integer(&self) -> Option<i64> {
+        match self {
+            Value::Integer(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// The boolean, if this is one.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The bytes, if this is a byte string.
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Value::Bytes(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The CID, if this is a link.
+    pub fn as_link(&self) -> Option<&Cid> {
+        match self {
+            Value::Link(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The items, if this is an array.
+    pub fn as_array(&self) -> Option<&[Value]> {
+        match self {
+            Value::Array(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// The entries, if this is a map.
+    pub fn as_map(&self) -> Option<&Map> {
+        match self {
+            Value::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// Whether this is `null`.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// The data-model kind, for error messages (`"map"`, `"integer"`, …).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "boolean",
+            Value::Integer(_) => "integer",
+            Value::String(_) => "string",
+            Value::Bytes(_) => "bytes",
+            Value::Link(_) => "cid-link",
+            Value::Array(_) => "array",
+            Value::Map(_) => "map",
+        }
+    }
+
+    /// Encodes as canonical DAG-CBOR.
+    pub fn to_dag_cbor(&self) -> Vec<u8> {
+        crate::cbor::encode_value(self)
+    }
+
+    /// Strictly decodes DAG-CBOR bytes.
+    pub fn from_dag_cbor(bytes: &[u8]) -> Result<Value, crate::cbor::DecodeError> {
+        crate::cbor::decode_value(bytes)
+    }
+
+    /// Parses atproto JSON (`$link`, `$bytes`, no floats), checking the data-model rules.
+    pub fn from_json_str(json: &str) -> Result<Value, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+
+    /// Converts a `serde_json::Value`, checking the data-model rules.
+    pub fn from_json(json: serde_json::Value) -> Result<Value, serde_json::Error> {
+        serde::Deserialize::deserialize(json)
+    }
+
+    /// Renders as atproto JSON.
+    pub fn to_json(&self) -> serde_json::Value {
+        // Serializing a `Value` into serde_json's own tree cannot fail: all keys are strings and
+        // there are no floats.
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => f.write_str("Null"),
+            Value::Bool(b) => write!(f, "Bool({b})"),
+            Value::Integer(i) => write!(f, "Integer({i})"),
+            Value::String(s) => write!(f, "String({s:?})"),
+            Value::Bytes(b) => write!(f, "Bytes({})", encoding::base64_encode(b)),
+            Value::Link(c) => write!(f, "Link({c})"),
+            Value::Array(a) => f.debug_list().entries(a).finish(),
+            Value::Map(m) => f.debug_map().entries(m).finish(),
+        }
+    }
+}
+
+/// Shows the value as compact atproto JSON.
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&serde_json::to_string(self).map_err(|_| fmt::Error)?)
+    }
+}
+
+macro_rules! from_int {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Value {
+            fn from(v: $t) -> Self { Value::Integer(i64::from(v)) }
+        }
+    )*};
+}
+from_int!(i8, i16, i32, i64, u8, u16, u32);
+
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Bool(v)
+    }
+}
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::String(v.to_owned())
+    }
+}
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::String(v)
+    }
+}
+impl From<Cid> for Value {
+    fn from(v: Cid) -> Self {
+        Value::Link(v)
+    }
+}
+impl From<Vec<Value>> for Value {
+    fn from(v: Vec<Value>) -> Self {
+        Value::Array(v)
+    }
+}
+impl From<Map> for Value {
+    fn from(v: Map) -> Self {
+        Value::Map(v)
+    }
+}
+
+pub(crate) struct BytesRef<'a>(pub &'a [u8]);
+impl serde::Serialize for BytesRef<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        if s.is_human_readable() {
+            let mut map = s.serialize_map(Some(1))?;
+            map.serialize_entry("$bytes", &encoding::base64_encode(self.0))?;
+            map.end()
+        } else {
+            s.serialize_bytes(self.0)
+        }
+    }
+}
+
+impl serde::Serialize for Value {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap as _, SerializeSeq as _};
+        match self {
+            Value::Null => s.serialize_unit(),
+            Value::Bool(b) => s.serialize_bool(*b),
+            Value::Integer(i) => s.serialize_i64(*i),
+            Value::String(v) => s.serialize_str(v),
+            Value::Bytes(b) => BytesRef(b).serialize(s),
+            Value::Link(c) => crate::cid::serialize_link(c, s),
+            Value::Array(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(item)?;
+                }
+                seq.end()
+            }
+            Value::Map(m) => {
+                let mut map = s.serialize_map(Some(m.len()))?;
+                for (k, v) in m {
+                    map.serialize_entry(k, v)?;
+                }
+                map.end()
+            }
+        }
+    }
+}
+
+/// Checks the data-model rules for a map that apply in every encoding: `$type`, when present, is
+/// a non-empty string, and a `blob` has the right shape. In JSON, also turns `$link` / `$bytes`
+/// objects into links and bytes.
+pub(crate) fn finish_map(mut map: Map, human_readable: bool) -> Result<Value, String> {
+    if human_readable {
+        if let Some(link) = map.get("$link") {
+            if map.len() != 1 {
+                return Err("a $link object must have no other keys".into());
+            }
+            let Value::String(s) = link else {
+                return Err("$link must be a CID string".into());
+            };
+            return Cid::parse_str(s)
+                .map(Value::Link)
+                .map_err(|e| format!("$link is not a valid CID: {e}"));
+        }
+        if let Some(bytes) = map.get("$bytes") {
+            if map.len() != 1 {
+                return Err("a $bytes object must have no other keys".into());
+            }
+            let Value::String(s) = bytes else {
+                return Err("$bytes must be a base64 string".into());
+            };
+            return encoding::base64_decode(s)
+                .map(Value::Bytes)
+                .ok_or_else(|| "$bytes is not valid base64".into());
+        }
+    }
+    check_type_field(&map)?;
+    Ok(Value::Map(std::mem::take(&mut map)))
+}
+
+pub(crate) fn check_type_field(map: &Map) -> Result<(), String> {
+    match map.get("$type") {
+        None => Ok(()),
+        Some(Value::String(t)) if t.is_empty() => Err("$type must not be empty".into()),
+        Some(Value::String(t)) if t == "blob" => check_blob_shape(map),
+        Some(Value::String(_)) => Ok(()),
+        Some(other) => Err(format!("$type must be a string, not {}", other.kind())),
+    }
+}
+
+fn check_blob_shape(map: &Map) -> Result<(), String> {
+    match map.get("ref") {
+        Some(Value::Link(_)) => {}
+        Some(other) => return Err(format!("blob ref must be a link, not {}", other.kind())),
+        None => return Err("blob is missing \"ref\"".into()),
+    }
+    match map.get("mimeType") {
+        Some(Value::String(_)) => {}
+        Some(other) => {
+            return Err(format!(
+                "blob mimeType must be a string, not {}",
+                other.kind()
+            ))
+        }
+        None => return Err("blob is missing \"mimeType\"".into()),
+    }
+    match map.get("size") {
+        Some(Value::Integer(n)) if *n >= 0 => Ok(()),
+        Some(Value::Integer(_)) => Err("blob size must not be negative".into()),
+        Some(other) => Err(format!(
+            "blob size must be an integer, not {}",
+            other.kind()
+        )),
+        None => Err("blob is missing \"size\"".into()),
+    }
+}
+
+/// Largest integer a JSON float may hold and still count as an integer (2^53, the largest range
+/// where every integer is exactly representable).
+const MAX_SAFE_FLOAT_INT: f64 = 9_007_199_254_740_992.0;
+
+struct ValueVisitor {
+    human_readable: bool,
+}
+
+impl<'de> serde::de::Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an AT Protocol data-model value")
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Integer(v))
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Value, E> {
+        i64::try_from(v)
+            .map(Value::Integer)
+            .map_err(|_| E::custom("integer is larger than a signed 64-bit integer"))
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Value, E> {
+        // JSON writers sometimes print whole numbers as `123.0`; the data model has no floats, so
+        // only integer-valued ones in the exactly representable range are accepted.
+        if v.is_finite() && v.fract() == 0.0 && v.abs() <= MAX_SAFE_FLOAT_INT {
+            Ok(Value::Integer(v as i64))
+        } else {
+            Err(E::custom(
+                "floats are not allowed in the AT Protocol data model",
+            ))
+        }
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_bytes<E>(self, v: &[u8]) -> Result<Value, E> {
+        Ok(Value::Bytes(v.to_vec()))
+    }
+    fn visit_byte_buf<E>(self, v: Vec<u8>) -> Result<Value, E> {
+        Ok(Value::Bytes(v))
+    }
+    fn visit_newtype_struct<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        // Only our DAG-CBOR deserializer calls this from `deserialize_any`: it is a tag-42 link.
+        let link: crate::cid::CidLink = serde::Deserialize::deserialize(LinkFromNewtype(d))
+            .map_err(serde::de::Error::custom)?;
+        Ok(Value::Link(link.0))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(item) = seq.next_element_seed(ValueSeed {
+            human_readable: self.human_readable,
+        })? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
+        let mut map = Map::new();
+        while let Some(key) = access.next_key::<String>()? {
+            let value = access.next_value_seed(ValueSeed {
+                human_readable: self.human_readable,
+            })?;
+            if map.insert(key, value).is_some() {
+                return Err(serde::de::Error::custom("duplicate map key"));
+            }
+        }
+        finish_map(map, self.human_readable).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Adapts the deserializer handed to `visit_newtype_struct` so `CidLink` reads its bytes.
+struct LinkFromNewtype<D>(D);
+impl<'de, D: serde::Deserializer<'de>> serde::Deserializer<'de> for LinkFromNewtype<D> {
+    type Error = D::Error;
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_bytes(v)
+    }
+    fn is_human_readable(&self) -> bool {
+        false
+    }
+    fn deserialize_newtype_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        v: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_bytes(v)
+    }
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+#[derive(Clone, Copy)]
+struct ValueSeed {
+    human_readable: bool,
+}
+impl<'de> serde::de::DeserializeSeed<'de> for ValueSeed {
+    type Value = Value;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(ValueVisitor {
+            human_readable: self.human_readable,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Value {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let human_readable = d.is_human_readable();
+        d.deserialize_any(ValueVisitor { human_readable })
+    }
+}
+
+// Keep the magic name referenced here so a reader of this file finds where links come from.
+const _: &str = LINK_MAGIC;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_links_and_bytes() {
+        let v = Value::from_json_str(
+            r#"{"a": {"$link": "bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm"},
+                "b": {"$bytes": "aGk"}, "c": 5.0}"#,
+        )
+        .expect("valid");
+        assert!(v.get("a").and_then(Value::as_link).is_some());
+        assert_eq!(v.get("b").and_then(Value::as_bytes), Some(&b"hi"[..]));
+        assert_eq!(v.get("c").and_then(Value::as_integer), Some(5));
+        let back = v.to_json();
+        assert_eq!(back["b"]["$bytes"], "aGk");
+    }
+
+    #[test]
+    fn json_rejects_floats_and_bad_types() {
+        assert!(Value::from_json_str(r#"{"a": 1.5}"#).is_err());
+        assert!(Value::from_json_str(r#"{"$type": ""}"#).is_err());
+        assert!(Value::from_json_str(r#"{"$type": 3}"#).is_err());
+        assert!(Value::from_json_str(r#"{"$link": "bafy", "x": 1}"#).is_err());
+    }
+}
