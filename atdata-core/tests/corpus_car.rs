@@ -196,3 +196,33 @@ async fn async_reader_matches() {
     }
     assert_eq!(n, 14_673);
 }
+
+#[test]
+fn verify_all_finds_the_earliest_bad_block_on_any_thread_count() {
+    let bytes = midsize();
+    for threads in [1, 2, 3, 8] {
+        let reader = CarReader::new(&bytes).expect("header");
+        assert_eq!(reader.verify_all(threads).expect("valid"), 14_673);
+    }
+    // Corrupt two blocks far apart; the error must name the first.
+    let reader = CarReader::new(&bytes).expect("header");
+    let mut it = reader.blocks();
+    let mut ends = Vec::new();
+    while it.offset() < bytes.len() {
+        it.next().expect("block").expect("valid");
+        ends.push(it.offset());
+    }
+    let mut bad = bytes.clone();
+    bad[ends[9_000] - 1] ^= 1;
+    bad[ends[100] - 1] ^= 1;
+    for threads in [1, 2, 4] {
+        let err = CarReader::new(&bad)
+            .expect("header")
+            .verify_all(threads)
+            .expect_err("bad");
+        assert!(
+            matches!(err, CarError::HashMismatch { index: 100, .. }),
+            "{threads} threads: {err}"
+        );
+    }
+}

@@ -71,9 +71,12 @@ pub enum CarError {
         /// The block's CID.
         cid: Cid,
     },
-    /// A block's DAG-CBOR does not decode (only from the decoding helpers).
-    #[error("block {cid}: {source}")]
+    /// A block's DAG-CBOR does not decode (only from the checking helpers such as
+    /// [`super::CarReader::verify_all`]).
+    #[error("block {index} ({cid}): {source}")]
     Decode {
+        /// Block number.
+        index: u64,
         /// The block's CID.
         cid: Cid,
         /// What was wrong.

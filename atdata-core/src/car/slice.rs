@@ -104,6 +104,92 @@ impl<'a> CarReader<'a> {
         }
     }
 
+    /// Checks the whole CAR: every section parses, every block's bytes match its CID's hash, and
+    /// every DAG-CBOR block decodes strictly into the data model. Work is split over up to
+    /// `threads` threads (by bytes, in file order); `0` means one per available core. Returns the
+    /// number of blocks, or the error of the earliest bad block.
+    ///
+    /// Hash checks follow [`ReadOptions::verify_hashes`] (on by default).
+    pub fn verify_all(&self, threads: usize) -> Result<u64, CarError> {
+        let mut sections = Vec::new();
+        let mut it = Blocks {
+            options: ReadOptions {
+                verify_hashes: false,
+                ..self.options
+            },
+            ..self.blocks()
+        };
+        loop {
+            let offset = it.offset() as u64;
+            match it.next() {
+                Some(block) => sections.push((offset, block?)),
+                None => break,
+            }
+        }
+        let threads = match threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+        .clamp(1, 64);
+        let verify_hashes = self.options.verify_hashes;
+        let check = |first_index: usize, blocks: &[(u64, Block<'a>)]| -> Result<(), CarError> {
+            for (i, (offset, block)) in blocks.iter().enumerate() {
+                let index = (first_index + i) as u64;
+                if verify_hashes {
+                    verify_block(&block.cid, block.data, index, *offset)?;
+                }
+                if block.cid.codec() == cid::DAG_CBOR {
+                    cbor::decode_ref(block.data).map_err(|source| CarError::Decode {
+                        index,
+                        cid: block.cid,
+                        source,
+                    })?;
+                }
+            }
+            Ok(())
+        };
+        if threads == 1 || sections.len() < 64 {
+            check(0, &sections)?;
+            return Ok(sections.len() as u64);
+        }
+        // Split into contiguous chunks of roughly equal bytes.
+        let total: usize = sections.iter().map(|(_, b)| b.data.len()).sum();
+        let per_chunk = total / threads + 1;
+        let mut bounds = vec![0usize];
+        let mut acc = 0;
+        for (i, (_, b)) in sections.iter().enumerate() {
+            acc += b.data.len();
+            if acc >= per_chunk * bounds.len() && bounds.len() < threads {
+                bounds.push(i + 1);
+            }
+        }
+        bounds.push(sections.len());
+        bounds.dedup();
+        let results: Vec<Result<(), CarError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = bounds
+                .windows(2)
+                .map(|w| {
+                    let (start, end) = (w[0], w[1]);
+                    let chunk = &sections[start..end];
+                    scope.spawn(move || check(start, chunk))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(CarError::Header("a verification thread panicked".into()))
+                    })
+                })
+                .collect()
+        });
+        // Chunks are in file order, so the first error found is the earliest bad block.
+        for result in results {
+            result?;
+        }
+        Ok(sections.len() as u64)
+    }
+
     /// Collects every block into a map from CID to bytes (the last copy wins when a CID repeats,
     /// which CAR allows).
     pub fn index(&self) -> Result<std::collections::HashMap<Cid, &'a [u8]>, CarError> {
