@@ -138,6 +138,9 @@ impl<'de> Deserialize<'de> for Blob {
                     size,
                 })
             }
+            (Some("blob"), Some(_), Some(_)) => Err(D::Error::custom(
+                "a blob has either \"ref\" (current form) or \"cid\" (legacy form), not both",
+            )),
             (Some("blob"), None, _) => Err(D::Error::missing_field("ref")),
             (Some(other), _, _) => Err(D::Error::custom(format!(
                 "expected $type \"blob\", found {other:?}"
@@ -195,6 +198,9 @@ impl<'de> Deserialize<'de> for Bytes {
             fn visit_byte_buf<E>(self, v: Vec<u8>) -> Result<Bytes, E> {
                 Ok(Bytes(v))
             }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, _: A) -> Result<Bytes, A::Error> {
+                Err(serde::de::Error::custom("expected bytes, found an array"))
+            }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Bytes, A::Error> {
                 use serde::de::Error as _;
                 let key: Option<std::borrow::Cow<'de, str>> = m.next_key()?;
@@ -210,11 +216,9 @@ impl<'de> Deserialize<'de> for Bytes {
                 Ok(Bytes(bytes))
             }
         }
-        if d.is_human_readable() {
-            d.deserialize_map(V)
-        } else {
-            d.deserialize_bytes(V)
-        }
+        // Both forms whatever `is_human_readable` says, as for `CidLink`: serde's buffering
+        // for tagged and untagged enums reports human-readable even over DAG-CBOR.
+        d.deserialize_any(V)
     }
 }
 

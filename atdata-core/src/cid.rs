@@ -232,7 +232,7 @@ impl Cid {
     pub fn matches(&self, data: &[u8]) -> Option<bool> {
         let b = self.as_bytes();
         // Fast path: one-byte codec, sha2-256, 32-byte digest.
-        if b.len() == 36 && b[2] == 0x12 && b[3] == 0x20 {
+        if b.len() == 36 && b[1] < 0x80 && b[2] == 0x12 && b[3] == 0x20 {
             let digest: [u8; 32] = Sha256::digest(data).into();
             return Some(digest[..] == b[4..]);
         }
@@ -484,13 +484,12 @@ impl<'de> serde::de::Visitor<'de> for LinkVisitor {
     }
 }
 
+/// Accepts either form whatever `is_human_readable` says: serde's internal buffering (used by
+/// `#[serde(tag = …)]`, `untagged` and `flatten`) always claims to be human-readable, even when
+/// the bytes underneath are DAG-CBOR.
 impl<'de> serde::Deserialize<'de> for CidLink {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        if d.is_human_readable() {
-            d.deserialize_map(LinkVisitor)
-        } else {
-            d.deserialize_newtype_struct(LINK_MAGIC, LinkVisitor)
-        }
+        d.deserialize_any(LinkVisitor)
     }
 }
 

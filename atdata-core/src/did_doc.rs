@@ -148,10 +148,22 @@ impl DidDocument {
 
     /// The account's PDS URL: the endpoint of the `#atproto_pds` service of type
     /// `AtprotoPersonalDataServer`.
+    ///
+    /// Only an `https://` URL (or `http://`, which development PDSes on localhost use) with a
+    /// host and no whitespace is returned; anything else is treated as absent.
     pub fn pds_endpoint(&self) -> Option<&str> {
-        self.service_by_fragment(PDS_SERVICE_FRAGMENT, PDS_SERVICE_TYPE)?
+        let url = self
+            .service_by_fragment(PDS_SERVICE_FRAGMENT, PDS_SERVICE_TYPE)?
             .service_endpoint
-            .as_uri()
+            .as_uri()?;
+        let rest = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"))?;
+        let host_ok = !rest.is_empty() && !rest.starts_with('/');
+        let clean = !url
+            .bytes()
+            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control());
+        (host_ok && clean).then_some(url)
     }
 
     /// The handle the document claims: the first `alsoKnownAs` entry of the form
@@ -166,10 +178,23 @@ impl DidDocument {
 
     /// The atproto signing key: `publicKeyMultibase` of the `#atproto` verification
     /// method.
+    ///
+    /// As the DID spec for atproto requires, the method must be controlled by this DID and be
+    /// of a key type atproto uses (`Multikey`, or the legacy
+    /// `EcdsaSecp256k1VerificationKey2019` / `EcdsaSecp256r1VerificationKey2019`); other
+    /// `#atproto` entries are skipped.
     pub fn signing_key(&self) -> Option<&str> {
-        self.verification_method_by_fragment(ATPROTO_KEY_FRAGMENT)?
-            .public_key_multibase
-            .as_deref()
+        const KEY_TYPES: [&str; 3] = [
+            "Multikey",
+            "EcdsaSecp256k1VerificationKey2019",
+            "EcdsaSecp256r1VerificationKey2019",
+        ];
+        self.verification_method
+            .iter()
+            .filter(|vm| id_matches(&vm.id, &self.id, ATPROTO_KEY_FRAGMENT))
+            .filter(|vm| vm.controller == self.id.as_str())
+            .filter(|vm| KEY_TYPES.contains(&vm.r#type.as_str()))
+            .find_map(|vm| vm.public_key_multibase.as_deref())
     }
 }
 

@@ -178,9 +178,14 @@ pub fn base64_encode(input: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD_NO_PAD.encode(input)
 }
 
-/// Decodes standard-alphabet base64, with or without padding (both are seen in the wild).
+/// Decodes standard-alphabet base64, unpadded or correctly padded (both are seen in the wild;
+/// atproto writes unpadded).
 pub fn base64_decode(input: &str) -> Option<Vec<u8>> {
     let trimmed = input.trim_end_matches('=');
+    let padding = input.len() - trimmed.len();
+    if padding > 0 && (padding > 2 || input.len() % 4 != 0) {
+        return None;
+    }
     base64::engine::general_purpose::STANDARD_NO_PAD
         .decode(trimmed)
         .ok()

@@ -32,5 +32,5 @@ pub use did_doc::DidDocument;
 pub use syntax::{
     AtIdentifier, AtUri, Datetime, Did, Handle, Language, Nsid, RecordKey, SyntaxError, Tid,
 };
-pub use value::{Map, Value};
+pub use value::{from_value, to_value, Map, Value};
 pub use value_ref::ValueRef;

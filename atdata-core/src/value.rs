@@ -134,6 +134,10 @@ impl Value {
     }
 
     /// Encodes as canonical DAG-CBOR.
+    ///
+    /// This does not re-check the data-model rules a hand-built `Value` can break (an empty
+    /// `$type`, a malformed blob, nesting beyond 128 levels); [`crate::cbor::to_vec`] and
+    /// [`crate::cid_for`] do, and refuse such values.
     pub fn to_dag_cbor(&self) -> Vec<u8> {
         crate::cbor::encode_value(self)
     }
@@ -159,6 +163,39 @@ impl Value {
         // there are no floats.
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
     }
+}
+
+/// Converts any serializable value (your own record struct, say) into a [`Value`], exactly as
+/// its DAG-CBOR encoding would decode.
+///
+/// ```
+/// #[derive(serde::Serialize)]
+/// struct Schema { name: String, version: u32 }
+/// let v = atdata_core::to_value(&Schema { name: "mnist".into(), version: 2 })?;
+/// assert_eq!(v.get("version").and_then(|v| v.as_integer()), Some(2));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn to_value<T: serde::Serialize + ?Sized>(
+    value: &T,
+) -> Result<Value, crate::cbor::EncodeError> {
+    let bytes = crate::cbor::to_vec(value)?;
+    crate::cbor::decode_value(&bytes).map_err(|e| crate::cbor::EncodeError(e.to_string()))
+}
+
+/// Converts a [`Value`] into any deserializable type, as if decoding its DAG-CBOR encoding.
+///
+/// ```
+/// #[derive(serde::Deserialize)]
+/// struct Like { #[serde(rename = "createdAt")] created_at: String }
+/// let v = atdata_core::Value::from_json_str(r#"{"createdAt": "2024-01-01T00:00:00Z"}"#)?;
+/// let like: Like = atdata_core::from_value(&v)?;
+/// assert_eq!(like.created_at, "2024-01-01T00:00:00Z");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn from_value<T: serde::de::DeserializeOwned>(
+    value: &Value,
+) -> Result<T, crate::cbor::DecodeError> {
+    crate::cbor::from_slice(&value.to_dag_cbor())
 }
 
 impl fmt::Debug for Value {
@@ -334,8 +371,8 @@ fn check_blob_shape(map: &Map) -> Result<(), String> {
     }
 }
 
-/// Largest integer a JSON float may hold and still count as an integer (2^53, the largest range
-/// where every integer is exactly representable).
+/// Bound on the magnitude of a JSON float that may stand for an integer: below 2^53 every
+/// integer is exactly representable, so `…0.0` cannot have been rounded onto it.
 const MAX_SAFE_FLOAT_INT: f64 = 9_007_199_254_740_992.0;
 
 struct ValueVisitor {
@@ -371,8 +408,13 @@ impl<'de> serde::de::Visitor<'de> for ValueVisitor {
     fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Value, E> {
         // JSON writers sometimes print whole numbers as `123.0`; the data model has no floats, so
         // only integer-valued ones in the exactly representable range are accepted.
-        if v.is_finite() && v.fract() == 0.0 && v.abs() <= MAX_SAFE_FLOAT_INT {
+        if v.is_finite() && v.fract() == 0.0 && v.abs() < MAX_SAFE_FLOAT_INT {
             Ok(Value::Integer(v as i64))
+        } else if v.is_finite() && v.fract() == 0.0 {
+            Err(E::custom(
+                "number is outside the signed 64-bit integer range, or too large to be exact \
+                 when written with a fraction",
+            ))
         } else {
             Err(E::custom(
                 "floats are not allowed in the AT Protocol data model",

@@ -5,7 +5,7 @@
 //!
 //! - [`CarReader`] reads a CAR held in memory; blocks borrow from the buffer.
 //! - [`CarStreamReader`] reads from any [`std::io::Read`]; with the `tokio` feature,
-//!   [`AsyncCarReader`] reads from a `tokio::io::AsyncRead`.
+//!   `AsyncCarReader` reads from a `tokio::io::AsyncRead`.
 //! - [`CarWriter`] writes one.
 //!
 //! Every reader checks each block's SHA-256 against its CID unless told not to

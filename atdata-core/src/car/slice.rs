@@ -1,7 +1,7 @@
 //! Reading a CAR held in memory, with blocks borrowed from the buffer.
 
 use super::{verify_block, CarError, CarHeader, ReadOptions};
-use crate::cbor::{self, DecodeError};
+use crate::cbor::{self, DecodeError, DecodeErrorKind};
 use crate::cid::{self, Cid};
 use crate::encoding;
 use crate::value_ref::ValueRef;
@@ -17,11 +17,16 @@ pub struct Block<'a> {
 
 impl<'a> Block<'a> {
     /// Decodes the block into the data model: strict DAG-CBOR for `dag-cbor` blocks, a byte
-    /// string for `raw` blocks.
+    /// string for `raw` blocks; any other codec is an error.
+    #[inline]
     pub fn decode(&self) -> Result<ValueRef<'a>, DecodeError> {
         match self.cid.codec() {
+            cid::DAG_CBOR => cbor::decode_ref(self.data),
             cid::RAW => Ok(ValueRef::Bytes(self.data)),
-            _ => cbor::decode_ref(self.data),
+            other => Err(DecodeError::new(
+                0,
+                DecodeErrorKind::UnsupportedCodec(other),
+            )),
         }
     }
 }

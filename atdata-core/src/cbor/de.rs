@@ -15,6 +15,16 @@ pub fn from_slice<'de, T: de::Deserialize<'de>>(bytes: &'de [u8]) -> Result<T, D
     Ok(value)
 }
 
+/// Decodes one value from the front of `bytes` and returns it with the number of bytes it used:
+/// for streams of concatenated values, such as a firehose frame (a header, then a body).
+pub fn from_slice_prefix<'de, T: de::Deserialize<'de>>(
+    bytes: &'de [u8],
+) -> Result<(T, usize), DecodeError> {
+    let mut d = Deserializer::new(bytes);
+    let value = T::deserialize(&mut d)?;
+    Ok((value, d.position()))
+}
+
 /// The DAG-CBOR deserializer; see [`from_slice`].
 pub struct Deserializer<'de> {
     r: Reader<'de>,
@@ -28,6 +38,16 @@ impl<'de> Deserializer<'de> {
             r: Reader::new(bytes),
             depth_left: Limits::DEFAULT.max_depth,
         }
+    }
+
+    /// Bytes consumed so far.
+    pub fn position(&self) -> usize {
+        self.r.pos
+    }
+
+    /// Fails unless every byte has been consumed.
+    pub fn end(&self) -> Result<(), DecodeError> {
+        self.r.finish()
     }
 
     fn at(&self, offset: usize, kind: K) -> DecodeError {
@@ -98,8 +118,10 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
                     de: &mut *self,
                     left: arg,
                 };
-                let v = visitor.visit_seq(&mut access)?;
-                if access.left != 0 {
+                let v = visitor.visit_seq(&mut access);
+                let left = access.left;
+                let v = v.map_err(|e| self.locate(e))?;
+                if left != 0 {
                     return Err(self.at(
                         start,
                         K::Custom("array has more items than expected".into()),
@@ -118,8 +140,10 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
                     left: arg,
                     prev: None,
                 };
-                let v = visitor.visit_map(&mut access)?;
-                if access.left != 0 {
+                let v = visitor.visit_map(&mut access);
+                let left = access.left;
+                let v = v.map_err(|e| self.locate(e))?;
+                if left != 0 {
                     return Err(self.at(
                         start,
                         K::Custom("map has more entries than expected".into()),
@@ -233,6 +257,27 @@ struct MapAccess<'a, 'de> {
     prev: Option<&'de str>,
 }
 
+impl MapAccess<'_, '_> {
+    /// The data-model rule `decode_ref` applies too: a `$type` value is a non-empty string.
+    fn check_type_value(&self) -> Result<(), DecodeError> {
+        if self.prev != Some("$type") {
+            return Ok(());
+        }
+        let b = self.de.r.peek()?;
+        if b >> 5 != 3 {
+            return Err(self
+                .de
+                .at(self.de.r.pos, K::DataModel("$type must be a string".into())));
+        }
+        if b == 0x60 {
+            return Err(self
+                .de
+                .at(self.de.r.pos, K::DataModel("empty $type".into())));
+        }
+        Ok(())
+    }
+}
+
 impl<'de> de::MapAccess<'de> for MapAccess<'_, 'de> {
     type Error = DecodeError;
     fn next_key_seed<T: de::DeserializeSeed<'de>>(
@@ -265,6 +310,7 @@ impl<'de> de::MapAccess<'de> for MapAccess<'_, 'de> {
         &mut self,
         seed: T,
     ) -> Result<T::Value, DecodeError> {
+        self.check_type_value()?;
         seed.deserialize(&mut *self.de)
     }
     fn size_hint(&self) -> Option<usize> {

@@ -5,6 +5,9 @@ use crate::cid::CidRef;
 use crate::value::Value;
 use crate::value_ref::ValueRef;
 
+/// Most items reserved up front for an array or map; longer ones grow as items arrive.
+const MAX_PREALLOC: usize = 256;
+
 /// Bounds on what a decoder accepts.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -44,6 +47,14 @@ pub fn decode_ref_with(bytes: &[u8], limits: Limits) -> Result<ValueRef<'_>, Dec
     let v = r.value(limits.max_depth)?;
     r.finish()?;
     Ok(v)
+}
+
+/// Strictly decodes one DAG-CBOR value from the front of `bytes`, returning it and the number of
+/// bytes it used (for concatenated values such as a firehose frame's header and body).
+pub fn decode_ref_prefix(bytes: &[u8]) -> Result<(ValueRef<'_>, usize), DecodeError> {
+    let mut r = Reader::new(bytes);
+    let v = r.value(Limits::DEFAULT.max_depth)?;
+    Ok((v, r.pos))
 }
 
 /// Strictly decodes one DAG-CBOR value into an owned [`Value`].
@@ -291,7 +302,9 @@ impl<'a> Reader<'a> {
                 if arg > self.remaining() as u64 {
                     return Err(self.err_at(start, K::TooLong));
                 }
-                let mut items = Vec::with_capacity(arg as usize);
+                // Capped: a hostile length at every nesting level must not reserve memory in
+                // proportion to the input at each level.
+                let mut items = Vec::with_capacity((arg as usize).min(MAX_PREALLOC));
                 for _ in 0..arg {
                     items.push(self.item(depth - 1)?);
                 }
@@ -317,7 +330,8 @@ impl<'a> Reader<'a> {
         if len > (self.remaining() / 2) as u64 {
             return Err(self.err_at(start, K::TooLong));
         }
-        let mut entries: Vec<(&'a str, ValueRef<'a>)> = Vec::with_capacity(len as usize);
+        let mut entries: Vec<(&'a str, ValueRef<'a>)> =
+            Vec::with_capacity((len as usize).min(MAX_PREALLOC));
         let mut is_blob = false;
         for _ in 0..len {
             let key_start = self.pos;

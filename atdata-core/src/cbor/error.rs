@@ -40,6 +40,8 @@ pub enum DecodeErrorKind {
     TooLong,
     /// The data-model rules for `$type` or blobs were broken.
     DataModel(String),
+    /// A block whose codec is neither `dag-cbor` nor `raw` (from [`crate::car::Block::decode`]).
+    UnsupportedCodec(u64),
     /// A serde type did not accept the data (only from [`crate::cbor::from_slice`]).
     Custom(String),
 }
@@ -64,6 +66,12 @@ impl fmt::Display for DecodeErrorKind {
             Self::TooDeep => f.write_str("nesting is too deep"),
             Self::TooLong => f.write_str("declared length exceeds the input"),
             Self::DataModel(why) => write!(f, "data model: {why}"),
+            Self::UnsupportedCodec(c) => {
+                write!(
+                    f,
+                    "codec 0x{c:x} is not part of the data model (dag-cbor or raw)"
+                )
+            }
             Self::Custom(msg) => f.write_str(msg),
         }
     }

@@ -30,8 +30,8 @@ mod error;
 mod ser;
 mod utf8;
 
-pub use de::{from_slice, Deserializer};
-pub use decode::{decode_ref, decode_ref_with, decode_value, Limits};
+pub use de::{from_slice, from_slice_prefix, Deserializer};
+pub use decode::{decode_ref, decode_ref_prefix, decode_ref_with, decode_value, Limits};
 pub use encode::{encode_ref, encode_value};
 pub use error::{DecodeError, DecodeErrorKind, EncodeError};
 pub use ser::{to_vec, Serializer};

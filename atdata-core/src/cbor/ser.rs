@@ -10,25 +10,45 @@ use crate::cid::LINK_MAGIC;
 /// Encodes any serializable value as canonical DAG-CBOR.
 ///
 /// Struct fields and map entries are written in DAG-CBOR key order whatever order the type
-/// declares them in. Floats, non-string map keys and integers beyond the signed 64-bit range are
-/// errors, since the atproto data model has no place for them.
+/// declares them in. Whatever this returns, the strict decoder accepts: floats, non-string map
+/// keys, integers beyond the signed 64-bit range, a `$type` that is not a non-empty string, a
+/// `blob` without `ref` / `mimeType` / `size`, and nesting deeper than the decoder's limit are
+/// errors.
 pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, EncodeError> {
     let mut out = Vec::with_capacity(128);
-    value.serialize(&mut Serializer { out: &mut out })?;
+    value.serialize(&mut Serializer::new(&mut out))?;
     Ok(out)
 }
 
 /// The DAG-CBOR serializer; see [`to_vec`].
 pub struct Serializer<'w> {
     out: &'w mut Vec<u8>,
+    depth_left: usize,
 }
 
 impl<'w> Serializer<'w> {
     /// A serializer appending to `out`.
     pub fn new(out: &'w mut Vec<u8>) -> Self {
-        Serializer { out }
+        Serializer {
+            out,
+            depth_left: super::Limits::DEFAULT.max_depth,
+        }
+    }
+
+    fn enter(&mut self) -> Result<(), EncodeError> {
+        if self.depth_left <= 1 {
+            return Err(EncodeError(
+                "nesting deeper than the decoder accepts (128 levels)".into(),
+            ));
+        }
+        self.depth_left -= 1;
+        Ok(())
     }
 }
+
+/// The encoded form of the text key `$type`, and of the text `blob`.
+const TYPE_KEY: &[u8] = b"\x65$type";
+const BLOB_TEXT: &[u8] = b"\x64blob";
 
 fn float_error() -> EncodeError {
     EncodeError("floats are not allowed in the AT Protocol data model".into())
@@ -148,17 +168,17 @@ impl<'a, 'w> ser::Serializer for &'a mut Serializer<'w> {
         value.serialize(self)
     }
     fn serialize_seq(self, len: Option<usize>) -> Result<SeqSer<'a, 'w>, EncodeError> {
-        Ok(SeqSer::begin(self, len))
+        SeqSer::begin(self, len)
     }
     fn serialize_tuple(self, len: usize) -> Result<SeqSer<'a, 'w>, EncodeError> {
-        Ok(SeqSer::begin(self, Some(len)))
+        SeqSer::begin(self, Some(len))
     }
     fn serialize_tuple_struct(
         self,
         _name: &'static str,
         len: usize,
     ) -> Result<SeqSer<'a, 'w>, EncodeError> {
-        Ok(SeqSer::begin(self, Some(len)))
+        SeqSer::begin(self, Some(len))
     }
     fn serialize_tuple_variant(
         self,
@@ -169,17 +189,17 @@ impl<'a, 'w> ser::Serializer for &'a mut Serializer<'w> {
     ) -> Result<SeqSer<'a, 'w>, EncodeError> {
         write_head(self.out, 5, 1);
         write_str(self.out, variant);
-        Ok(SeqSer::begin(self, Some(len)))
+        SeqSer::begin(self, Some(len))
     }
     fn serialize_map(self, _len: Option<usize>) -> Result<MapSer<'a, 'w>, EncodeError> {
-        Ok(MapSer::begin(self))
+        MapSer::begin(self)
     }
     fn serialize_struct(
         self,
         _name: &'static str,
         _len: usize,
     ) -> Result<MapSer<'a, 'w>, EncodeError> {
-        Ok(MapSer::begin(self))
+        MapSer::begin(self)
     }
     fn serialize_struct_variant(
         self,
@@ -190,7 +210,7 @@ impl<'a, 'w> ser::Serializer for &'a mut Serializer<'w> {
     ) -> Result<MapSer<'a, 'w>, EncodeError> {
         write_head(self.out, 5, 1);
         write_str(self.out, variant);
-        Ok(MapSer::begin(self))
+        MapSer::begin(self)
     }
 }
 
@@ -203,23 +223,25 @@ pub struct SeqSer<'a, 'w> {
 }
 
 impl<'a, 'w> SeqSer<'a, 'w> {
-    fn begin(ser: &'a mut Serializer<'w>, len: Option<usize>) -> Self {
+    fn begin(ser: &'a mut Serializer<'w>, len: Option<usize>) -> Result<Self, EncodeError> {
+        ser.enter()?;
         if let Some(n) = len {
             write_head(ser.out, 4, n as u64);
         }
         let start = ser.out.len();
-        SeqSer {
+        Ok(SeqSer {
             ser,
             start,
             declared: len,
             count: 0,
-        }
+        })
     }
     fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EncodeError> {
         self.count += 1;
         value.serialize(&mut *self.ser)
     }
     fn finish(self) -> Result<(), EncodeError> {
+        self.ser.depth_left += 1;
         match self.declared {
             Some(n) if n == self.count => Ok(()),
             Some(n) => Err(EncodeError(format!(
@@ -288,14 +310,49 @@ pub struct MapSer<'a, 'w> {
 }
 
 impl<'a, 'w> MapSer<'a, 'w> {
-    fn begin(ser: &'a mut Serializer<'w>) -> Self {
+    fn begin(ser: &'a mut Serializer<'w>) -> Result<Self, EncodeError> {
+        ser.enter()?;
         let start = ser.out.len();
-        MapSer {
+        Ok(MapSer {
             ser,
             start,
             entries: Vec::new(),
             pending_key: None,
+        })
+    }
+
+    /// The data-model rules for `$type` and blobs, checked on the encoded entries.
+    fn check_data_model(&self) -> Result<(), EncodeError> {
+        let out = &*self.ser.out;
+        let value_of = |key: &[u8]| {
+            self.entries
+                .iter()
+                .find(|(ks, ke, _)| &out[*ks..*ke] == key)
+                .map(|(_, ke, ve)| &out[*ke..*ve])
+        };
+        let Some(t) = value_of(TYPE_KEY) else {
+            return Ok(());
+        };
+        match t.first() {
+            Some(0x60) => return Err(EncodeError("$type must not be empty".into())),
+            Some(b) if b >> 5 == 3 => {}
+            _ => return Err(EncodeError("$type must be a string".into())),
         }
+        if t == BLOB_TEXT {
+            let is_link = |v: Option<&[u8]>| v.is_some_and(|v| v.starts_with(&[0xd8, 42]));
+            let is_text = |v: Option<&[u8]>| v.is_some_and(|v| v[0] >> 5 == 3);
+            let is_uint = |v: Option<&[u8]>| v.is_some_and(|v| v[0] >> 5 == 0);
+            if !is_link(value_of(b"\x63ref"))
+                || !is_text(value_of(b"\x68mimeType"))
+                || !is_uint(value_of(b"\x64size"))
+            {
+                return Err(EncodeError(
+                    "a blob needs a \"ref\" link, a \"mimeType\" string and a non-negative \"size\""
+                        .into(),
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), EncodeError> {
@@ -316,6 +373,8 @@ impl<'a, 'w> MapSer<'a, 'w> {
     }
 
     fn finish(self) -> Result<(), EncodeError> {
+        self.ser.depth_left += 1;
+        self.check_data_model()?;
         let out = &mut *self.ser.out;
         let mut entries = self.entries;
         // Encoded text keys compare in DAG-CBOR order by (encoded length, bytes): the head grows
