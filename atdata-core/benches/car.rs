@@ -17,7 +17,23 @@ fn car(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(buf.len() as u64));
     group.sample_size(30);
 
-    group.bench_function("read+verify+decode", |b| {
+    group.bench_function("read+verify+decode (tape)", |b| {
+        let mut tape = atdata_core::cbor::Tape::new();
+        b.iter(|| {
+            let reader = CarReader::new(&buf).expect("header");
+            for block in reader.blocks() {
+                let block = block.expect("block");
+                std::hint::black_box(block.decode_into(&mut tape).expect("decode"));
+            }
+        })
+    });
+    group.bench_function("read+verify+decode (all cores)", |b| {
+        b.iter(|| {
+            let reader = CarReader::new(&buf).expect("header");
+            std::hint::black_box(reader.verify_all(0).expect("valid"))
+        })
+    });
+    group.bench_function("read+verify+decode (tree)", |b| {
         b.iter(|| {
             let reader = CarReader::new(&buf).expect("header");
             for block in reader.blocks() {

@@ -67,6 +67,13 @@ fn decode(c: &mut Criterion) {
     let mut group = c.benchmark_group("cbor/decode");
     for (name, bytes) in samples() {
         group.throughput(Throughput::Bytes(bytes.len() as u64));
+        group.bench_function(format!("{name}/tape"), |b| {
+            let mut tape = atdata_core::cbor::Tape::new();
+            b.iter(|| {
+                let root = tape.decode(&bytes).expect("decode").is_null();
+                std::hint::black_box(root)
+            })
+        });
         group.bench_function(format!("{name}/borrowed"), |b| {
             b.iter(|| std::hint::black_box(cbor::decode_ref(&bytes).expect("decode")))
         });

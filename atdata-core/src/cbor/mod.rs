@@ -28,6 +28,7 @@ mod decode;
 mod encode;
 mod error;
 mod ser;
+pub mod tape;
 mod utf8;
 
 pub use de::{from_slice, from_slice_prefix, Deserializer};
@@ -35,6 +36,7 @@ pub use decode::{decode_ref, decode_ref_prefix, decode_ref_with, decode_value, L
 pub use encode::{encode_ref, encode_value};
 pub use error::{DecodeError, DecodeErrorKind, EncodeError};
 pub use ser::{to_vec, Serializer};
+pub use tape::{Tape, TapeArrayIter, TapeMapIter, TapeValue};
 
 use crate::cid::Cid;
 
