@@ -118,9 +118,7 @@ pub fn run(command: SyntaxCommand, out: &Output) -> Result<(), Failure> {
             out.emit(&facts, || format!("valid {}: {value}", kind.name()));
             Ok(())
         }
-        Err(reason) => Err(Failure::Invalid(format!(
-            "invalid {}: {reason}",
-            kind.name()
-        ))),
+        // The reason already names the kind ("invalid DID: …").
+        Err(reason) => Err(Failure::Invalid(reason)),
     }
 }
