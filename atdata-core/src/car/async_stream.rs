@@ -2,7 +2,7 @@
 
 use tokio::io::{AsyncBufRead, AsyncReadExt, BufReader};
 
-use super::{verify_block, CarError, CarHeader, ReadOptions};
+use super::{split_owned_section, CarError, CarHeader, ReadOptions};
 use crate::cid::Cid;
 
 /// The async twin of [`super::CarStreamReader`], for HTTP bodies and sockets.
@@ -73,14 +73,7 @@ impl<R: tokio::io::AsyncRead + Unpin> AsyncCarReader<R> {
                 offset: 0,
                 what: "header length",
             })?;
-        if len > options.max_header_len as u64 {
-            return Err(CarError::TooLarge {
-                what: "header",
-                offset: 0,
-                len,
-                max: options.max_header_len,
-            });
-        }
+        options.check_header_len(len)?;
         let bytes = read_exactly(&mut inner, len, used as u64, "header").await?;
         let header = CarHeader::decode(&bytes)?;
         Ok(AsyncCarReader {
@@ -115,25 +108,9 @@ impl<R: tokio::io::AsyncRead + Unpin> AsyncCarReader<R> {
         else {
             return Ok(None);
         };
-        if len > self.options.max_block_len as u64 {
-            return Err(CarError::TooLarge {
-                what: "section",
-                offset: start,
-                len,
-                max: self.options.max_block_len,
-            });
-        }
-        let mut section =
-            read_exactly(&mut self.inner, len, start + used as u64, "section").await?;
-        let (cid, cid_len) = Cid::read_bytes(&section).map_err(|source| CarError::Cid {
-            index: self.index,
-            offset: start,
-            source,
-        })?;
-        section.drain(..cid_len);
-        if self.options.verify_hashes {
-            verify_block(&cid, &section, self.index, start)?;
-        }
+        self.options.check_section_len(len, start)?;
+        let section = read_exactly(&mut self.inner, len, start + used as u64, "section").await?;
+        let (cid, section) = split_owned_section(section, self.index, start, &self.options)?;
         self.offset = start + used as u64 + len;
         self.index += 1;
         Ok(Some((cid, section)))

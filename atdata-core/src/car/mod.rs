@@ -71,6 +71,52 @@ impl ReadOptions {
     }
 }
 
+impl ReadOptions {
+    pub(crate) fn check_header_len(&self, len: u64) -> Result<(), CarError> {
+        if len > self.max_header_len as u64 {
+            return Err(CarError::TooLarge {
+                what: "header",
+                offset: 0,
+                len,
+                max: self.max_header_len,
+            });
+        }
+        Ok(())
+    }
+
+    pub(crate) fn check_section_len(&self, len: u64, offset: u64) -> Result<(), CarError> {
+        if len > self.max_block_len as u64 {
+            return Err(CarError::TooLarge {
+                what: "section",
+                offset,
+                len,
+                max: self.max_block_len,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Splits a section a streaming reader read into its CID and block bytes, checking the hash
+/// when the options ask for it.
+pub(crate) fn split_owned_section(
+    mut section: Vec<u8>,
+    index: u64,
+    offset: u64,
+    options: &ReadOptions,
+) -> Result<(crate::Cid, Vec<u8>), CarError> {
+    let (cid, cid_len) = crate::Cid::read_bytes(&section).map_err(|source| CarError::Cid {
+        index,
+        offset,
+        source,
+    })?;
+    section.drain(..cid_len);
+    if options.verify_hashes {
+        verify_block(&cid, &section, index, offset)?;
+    }
+    Ok((cid, section))
+}
+
 impl Default for ReadOptions {
     fn default() -> Self {
         ReadOptions::DEFAULT

@@ -97,14 +97,7 @@ impl<'a> CarReader<'a> {
     /// Reads the header of `buf` with explicit options.
     pub fn with_options(buf: &'a [u8], options: ReadOptions) -> Result<Self, CarError> {
         let (len, used) = read_len(buf, 0, "header length")?;
-        if len > options.max_header_len as u64 {
-            return Err(CarError::TooLarge {
-                what: "header",
-                offset: 0,
-                len,
-                max: options.max_header_len,
-            });
-        }
+        options.check_header_len(len)?;
         let end = used + len as usize;
         let header_bytes = buf.get(used..end).ok_or(CarError::Truncated {
             offset: used as u64,
@@ -258,14 +251,7 @@ impl<'a> Blocks<'a> {
     fn read(&mut self) -> Result<Block<'a>, CarError> {
         let start = self.pos;
         let (len, used) = read_len(self.buf, start, "section length")?;
-        if len > self.options.max_block_len as u64 {
-            return Err(CarError::TooLarge {
-                what: "section",
-                offset: start as u64,
-                len,
-                max: self.options.max_block_len,
-            });
-        }
+        self.options.check_section_len(len, start as u64)?;
         let body_start = start + used;
         let body_end = body_start + len as usize;
         let section = self

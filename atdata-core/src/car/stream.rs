@@ -2,7 +2,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 
-use super::{verify_block, CarError, CarHeader, ReadOptions};
+use super::{split_owned_section, CarError, CarHeader, ReadOptions};
 use crate::cid::Cid;
 
 /// A CAR read block by block from a byte stream (a file, a socket, a decompressor).
@@ -86,14 +86,7 @@ impl<R: Read> CarStreamReader<R> {
                 offset: 0,
                 what: "header length",
             })?;
-        if len > options.max_header_len as u64 {
-            return Err(CarError::TooLarge {
-                what: "header",
-                offset: 0,
-                len,
-                max: options.max_header_len,
-            });
-        }
+        options.check_header_len(len)?;
         let bytes = read_exactly(&mut inner, len, used as u64, "header")?;
         let header = CarHeader::decode(&bytes)?;
         Ok(CarStreamReader {
@@ -127,24 +120,9 @@ impl<R: Read> CarStreamReader<R> {
         let Some((len, used)) = read_varint_from(&mut self.inner, start, "section length")? else {
             return Ok(None);
         };
-        if len > self.options.max_block_len as u64 {
-            return Err(CarError::TooLarge {
-                what: "section",
-                offset: start,
-                len,
-                max: self.options.max_block_len,
-            });
-        }
-        let mut section = read_exactly(&mut self.inner, len, start + used as u64, "section")?;
-        let (cid, cid_len) = Cid::read_bytes(&section).map_err(|source| CarError::Cid {
-            index: self.index,
-            offset: start,
-            source,
-        })?;
-        section.drain(..cid_len);
-        if self.options.verify_hashes {
-            verify_block(&cid, &section, self.index, start)?;
-        }
+        self.options.check_section_len(len, start)?;
+        let section = read_exactly(&mut self.inner, len, start + used as u64, "section")?;
+        let (cid, section) = split_owned_section(section, self.index, start, &self.options)?;
         self.offset = start + used as u64 + len;
         self.index += 1;
         Ok(Some((cid, section)))
