@@ -21,6 +21,7 @@ pub mod cbor;
 pub mod cid;
 pub mod did_doc;
 pub mod encoding;
+pub mod signing;
 pub mod syntax;
 mod value;
 mod value_ref;

@@ -1,0 +1,1 @@
+//! atdata-crypto (work in progress)
