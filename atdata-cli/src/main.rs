@@ -17,7 +17,7 @@ use output::Output;
 #[command(
     name = "atdata",
     version,
-    about = "AT Protocol tools: identifiers, data, CAR files"
+    about = "AT Protocol tools: identifiers, data, CAR files, keys, repositories"
 )]
 struct Cli {
     /// Print JSON even on a terminal.
@@ -43,6 +43,16 @@ enum Command {
     Car {
         #[command(subcommand)]
         command: cmd::car::CarCommand,
+    },
+    /// List, read and verify repository exports (CAR files).
+    Repo {
+        #[command(subcommand)]
+        command: cmd::repo::RepoCommand,
+    },
+    /// Generate keys; sign and verify bytes (P-256 / secp256k1, did:key).
+    Key {
+        #[command(subcommand)]
+        command: cmd::key::KeyCommand,
     },
 }
 
@@ -76,6 +86,8 @@ fn main() -> ExitCode {
         Command::Syntax { command } => cmd::syntax::run(command, &out),
         Command::Data { command } => cmd::data::run(command, &out),
         Command::Car { command } => cmd::car::run(command, &out),
+        Command::Key { command } => cmd::key::run(command, &out),
+        Command::Repo { command } => cmd::repo::run(command, &out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

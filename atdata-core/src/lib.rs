@@ -21,6 +21,8 @@ pub mod cbor;
 pub mod cid;
 pub mod did_doc;
 pub mod encoding;
+pub mod mst;
+pub mod repo;
 pub mod signing;
 pub mod syntax;
 mod value;

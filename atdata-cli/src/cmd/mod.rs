@@ -2,6 +2,8 @@
 
 pub mod car;
 pub mod data;
+pub mod key;
+pub mod repo;
 pub mod syntax;
 
 use crate::Failure;

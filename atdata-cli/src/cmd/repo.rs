@@ -1,0 +1,123 @@
+//! `atdata repo`: list, read and verify repository exports.
+
+use atdata_core::repo::{verify_car, Repo};
+use atdata_core::signing::Verifier;
+use clap::Subcommand;
+
+use super::read_input;
+use crate::output::Output;
+use crate::Failure;
+
+#[derive(Subcommand)]
+pub enum RepoCommand {
+    /// One JSON line per record: collection, rkey, cid (`-` reads stdin).
+    Ls { file: String },
+    /// Print one record: {"uri", "cid", "value"}.
+    Get {
+        file: String,
+        collection: String,
+        rkey: String,
+    },
+    /// Check block hashes, the commit, the MST and every record; with --key, the signature too.
+    Verify {
+        file: String,
+        /// The account's signing key as did:key (from its DID document).
+        #[arg(long)]
+        key: Option<String>,
+    },
+}
+
+pub fn run(command: RepoCommand, out: &Output) -> Result<(), Failure> {
+    match command {
+        RepoCommand::Ls { file } => ls(&file, out),
+        RepoCommand::Get {
+            file,
+            collection,
+            rkey,
+        } => get(&file, &collection, &rkey, out),
+        RepoCommand::Verify { file, key } => verify(&file, key.as_deref(), out),
+    }
+}
+
+fn load(file: &str) -> Result<(Vec<u8>, Repo), Failure> {
+    let bytes = read_input(file)?;
+    let repo = Repo::from_car(&bytes).map_err(|e| Failure::Invalid(format!("{file}: {e}")))?;
+    Ok((bytes, repo))
+}
+
+fn ls(file: &str, out: &Output) -> Result<(), Failure> {
+    let (_, repo) = load(file)?;
+    for record in repo.records() {
+        let record = record.map_err(|e| Failure::Invalid(e.to_string()))?;
+        let json = serde_json::json!({
+            "collection": record.collection(),
+            "rkey": record.rkey(),
+            "cid": record.cid.to_string(),
+        });
+        out.emit(&json, || {
+            format!("{}/{}  {}", record.collection(), record.rkey(), record.cid)
+        });
+    }
+    Ok(())
+}
+
+fn get(file: &str, collection: &str, rkey: &str, out: &Output) -> Result<(), Failure> {
+    let (_, repo) = load(file)?;
+    let record = repo
+        .get(collection, rkey)
+        .map_err(|e| Failure::Invalid(e.to_string()))?
+        .ok_or_else(|| Failure::Invalid(format!("no record {collection}/{rkey} in {file}")))?;
+    let value = record
+        .decode()
+        .map_err(|e| Failure::Invalid(format!("record {collection}/{rkey}: {e}")))?;
+    let json = serde_json::json!({
+        "uri": format!("at://{}/{collection}/{rkey}", repo.did()),
+        "cid": record.cid.to_string(),
+        "value": serde_json::to_value(&value).unwrap_or(serde_json::Value::Null),
+    });
+    out.emit(&json, || {
+        serde_json::to_string_pretty(&json).unwrap_or_else(|_| json.to_string())
+    });
+    Ok(())
+}
+
+fn verify(file: &str, key: Option<&str>, out: &Output) -> Result<(), Failure> {
+    let bytes = read_input(file)?;
+    let key = key
+        .map(|k| {
+            atdata_crypto::PublicKey::from_did_key(k)
+                .map_err(|e| Failure::Invalid(format!("--key: {e}")))
+        })
+        .transpose()?;
+    let report = verify_car(&bytes, key.as_ref().map(|k| k as &dyn Verifier))
+        .map_err(|e| Failure::Invalid(format!("{file}: {e}")))?;
+    let problems: Vec<String> = report.problems.iter().map(|p| p.to_string()).collect();
+    let json = serde_json::json!({
+        "file": file,
+        "valid": report.is_valid(),
+        "did": report.did,
+        "rev": report.rev,
+        "commit": report.commit.map(|c| c.to_string()),
+        "blocks": report.blocks,
+        "records": report.records,
+        "signature_checked": report.signature_checked,
+        "problems": problems,
+    });
+    if report.is_valid() {
+        out.emit(&json, || {
+            let sig = if report.signature_checked {
+                "signature valid"
+            } else {
+                "signature not checked (no --key)"
+            };
+            format!(
+                "ok: {file}: {} records, {} blocks, every hash matches, MST well-formed, {sig}",
+                report.records, report.blocks
+            )
+        });
+        Ok(())
+    } else {
+        out.emit(&json, || format!("invalid: {file}"));
+        Err(Failure::Invalid(problems.join("; ")))
+    }
+}

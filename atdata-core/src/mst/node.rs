@@ -1,0 +1,378 @@
+//! The wire form of an MST node: `{e: [{k, p, t, v}, …], l}` in canonical DAG-CBOR.
+//!
+//! The shape is fixed, so the decoder here reads exactly that shape byte by byte and accepts
+//! nothing else: every head in shortest form, the keys of both maps present and in canonical
+//! order, links as tag 42 over a 0x00-prefixed binary CID, no trailing bytes. Whatever it accepts
+//! re-encodes to the same bytes, so a node's CID is a function of its decoded form.
+
+use super::error::MstError;
+use crate::cid::Cid;
+
+/// Most entries a decoded node may hold.
+///
+/// The repository spec asks implementations to bound node size at a "statistically unlikely"
+/// length. A node's entry count behaves like a run of keys on the same layer, which with a fanout
+/// of 4 has probability about (3/4)^n: 512 entries is around 10^-64, so only keys mined for the
+/// purpose get there.
+pub const MAX_NODE_ENTRIES: usize = 512;
+
+/// One MST node as stored: a left subtree and entries with prefix-compressed keys.
+///
+/// ```
+/// use atdata_core::mst::{NodeData, NodeEntry};
+/// use atdata_core::Cid;
+/// let value = Cid::for_dag_cbor(b"\xa0");
+/// let node = NodeData {
+///     left: None,
+///     entries: vec![
+///         NodeEntry { prefix_len: 0, key_suffix: b"com.example.a/1".to_vec(), value, right: None },
+///         NodeEntry { prefix_len: 14, key_suffix: b"2".to_vec(), value, right: None },
+///     ],
+/// };
+/// let bytes = node.encode();
+/// assert_eq!(NodeData::decode(&bytes)?, node);
+/// # Ok::<(), atdata_core::mst::MstError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NodeData {
+    /// `l`: the subtree of keys sorting before the first entry, one layer down.
+    pub left: Option<Cid>,
+    /// `e`: the entries, in key order.
+    pub entries: Vec<NodeEntry>,
+}
+
+/// One entry of a [`NodeData`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeEntry {
+    /// `p`: how many leading bytes the key shares with the previous entry's key in this node.
+    pub prefix_len: usize,
+    /// `k`: the rest of the key.
+    pub key_suffix: Vec<u8>,
+    /// `v`: the record's CID.
+    pub value: Cid,
+    /// `t`: the subtree of keys sorting between this entry and the next, one layer down.
+    pub right: Option<Cid>,
+}
+
+impl NodeData {
+    /// Strictly decodes a node block (see the module docs for what is rejected). Nodes with more
+    /// than [`MAX_NODE_ENTRIES`] entries are refused.
+    pub fn decode(bytes: &[u8]) -> Result<NodeData, MstError> {
+        let mut r = Cursor { buf: bytes, pos: 0 };
+        r.expect_head(5, 2, "expected a map of 2 (`e`, `l`)")?;
+        r.expect_key(b'e')?;
+        let at = r.pos;
+        let count = r.head_of(4, "expected `e` to be an array")?;
+        if count > MAX_NODE_ENTRIES as u64 {
+            return Err(r.err_at(at, "more entries than MAX_NODE_ENTRIES"));
+        }
+        // `count` is bounded above, so this allocation is too.
+        let mut entries = Vec::with_capacity(count as usize);
+        for _ in 0..count {
+            r.expect_head(5, 4, "expected an entry map of 4 (`k`, `p`, `t`, `v`)")?;
+            r.expect_key(b'k')?;
+            let key_suffix = r.bytes()?.to_vec();
+            r.expect_key(b'p')?;
+            let at = r.pos;
+            let p = r.head_of(0, "expected `p` to be an unsigned integer")?;
+            let prefix_len =
+                usize::try_from(p).map_err(|_| r.err_at(at, "prefix length out of range"))?;
+            r.expect_key(b't')?;
+            let right = r.link_or_null()?;
+            r.expect_key(b'v')?;
+            let value = r.link()?;
+            entries.push(NodeEntry {
+                prefix_len,
+                key_suffix,
+                value,
+                right,
+            });
+        }
+        r.expect_key(b'l')?;
+        let left = r.link_or_null()?;
+        if r.pos != bytes.len() {
+            return Err(r.err_at(r.pos, "trailing bytes after the node"));
+        }
+        Ok(NodeData { left, entries })
+    }
+
+    /// Encodes the node as canonical DAG-CBOR, exactly as given (the prefix lengths are not
+    /// recomputed).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(16 + self.entries.len() * 96);
+        write_node_start(&mut out, self.entries.len());
+        for e in &self.entries {
+            write_entry(
+                &mut out,
+                e.prefix_len,
+                &e.key_suffix,
+                &e.value,
+                e.right.as_ref(),
+            );
+        }
+        write_node_end(&mut out, self.left.as_ref());
+        out
+    }
+}
+
+/// Writes a CBOR item head in its shortest form.
+fn write_head(out: &mut Vec<u8>, major: u8, arg: u64) {
+    let m = major << 5;
+    if arg < 24 {
+        out.push(m | arg as u8);
+    } else if arg <= 0xff {
+        out.extend_from_slice(&[m | 24, arg as u8]);
+    } else if arg <= 0xffff {
+        out.push(m | 25);
+        out.extend_from_slice(&(arg as u16).to_be_bytes());
+    } else if arg <= 0xffff_ffff {
+        out.push(m | 26);
+        out.extend_from_slice(&(arg as u32).to_be_bytes());
+    } else {
+        out.push(m | 27);
+        out.extend_from_slice(&arg.to_be_bytes());
+    }
+}
+
+fn write_link_or_null(out: &mut Vec<u8>, cid: Option<&Cid>) {
+    match cid {
+        None => out.push(0xf6),
+        Some(cid) => {
+            let bytes = cid.as_bytes();
+            out.extend_from_slice(&[0xd8, 42]);
+            write_head(out, 2, bytes.len() as u64 + 1);
+            out.push(0);
+            out.extend_from_slice(bytes);
+        }
+    }
+}
+
+/// Starts a node: the outer map and the `e` array head. Entries follow, then
+/// [`write_node_end`] (`l` sorts after `e`).
+pub(crate) fn write_node_start(out: &mut Vec<u8>, entries: usize) {
+    out.extend_from_slice(&[0xa2, 0x61, b'e']);
+    write_head(out, 4, entries as u64);
+}
+
+/// Writes one entry map, keys in canonical order `k`, `p`, `t`, `v`.
+pub(crate) fn write_entry(
+    out: &mut Vec<u8>,
+    prefix_len: usize,
+    suffix: &[u8],
+    value: &Cid,
+    right: Option<&Cid>,
+) {
+    out.extend_from_slice(&[0xa4, 0x61, b'k']);
+    write_head(out, 2, suffix.len() as u64);
+    out.extend_from_slice(suffix);
+    out.extend_from_slice(&[0x61, b'p']);
+    write_head(out, 0, prefix_len as u64);
+    out.extend_from_slice(&[0x61, b't']);
+    write_link_or_null(out, right);
+    out.extend_from_slice(&[0x61, b'v']);
+    write_link_or_null(out, Some(value));
+}
+
+/// Ends a node with its `l` link.
+pub(crate) fn write_node_end(out: &mut Vec<u8>, left: Option<&Cid>) {
+    out.extend_from_slice(&[0x61, b'l']);
+    write_link_or_null(out, left);
+}
+
+/// A strict reader over the fixed node shape.
+struct Cursor<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    #[cold]
+    fn err_at(&self, offset: usize, reason: &'static str) -> MstError {
+        MstError::Malformed { offset, reason }
+    }
+
+    fn byte(&mut self) -> Result<u8, MstError> {
+        let b = *self
+            .buf
+            .get(self.pos)
+            .ok_or_else(|| self.err_at(self.pos, "unexpected end of input"))?;
+        self.pos += 1;
+        Ok(b)
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], MstError> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&end| end <= self.buf.len())
+            .ok_or_else(|| self.err_at(self.pos, "length runs past the end of input"))?;
+        let s = &self.buf[self.pos..end];
+        self.pos = end;
+        Ok(s)
+    }
+
+    /// Reads a head, returning (major type, argument), rejecting non-shortest forms, reserved
+    /// values and indefinite lengths.
+    fn head(&mut self) -> Result<(u8, u64), MstError> {
+        let start = self.pos;
+        let b = self.byte()?;
+        let major = b >> 5;
+        let info = b & 0x1f;
+        let (arg, min) = match info {
+            0..=23 => (u64::from(info), 0),
+            24 => (u64::from(self.byte()?), 24),
+            25 => {
+                let s = self.take(2)?;
+                (u64::from(u16::from_be_bytes([s[0], s[1]])), 0x100)
+            }
+            26 => {
+                let s = self.take(4)?;
+                (
+                    u64::from(u32::from_be_bytes([s[0], s[1], s[2], s[3]])),
+                    0x1_0000,
+                )
+            }
+            27 => {
+                let s = self.take(8)?;
+                let mut a = [0u8; 8];
+                a.copy_from_slice(s);
+                (u64::from_be_bytes(a), 0x1_0000_0000)
+            }
+            _ => return Err(self.err_at(start, "indefinite length or reserved value")),
+        };
+        if arg < min {
+            return Err(self.err_at(start, "integer or length not in shortest form"));
+        }
+        Ok((major, arg))
+    }
+
+    /// Reads a head of the given major type and returns its argument.
+    fn head_of(&mut self, major: u8, reason: &'static str) -> Result<u64, MstError> {
+        let start = self.pos;
+        match self.head()? {
+            (m, arg) if m == major => Ok(arg),
+            _ => Err(self.err_at(start, reason)),
+        }
+    }
+
+    fn expect_head(&mut self, major: u8, arg: u64, reason: &'static str) -> Result<(), MstError> {
+        let start = self.pos;
+        if self.head()? != (major, arg) {
+            return Err(self.err_at(start, reason));
+        }
+        Ok(())
+    }
+
+    /// Expects the one-letter text key `name` (the only keys a node has).
+    fn expect_key(&mut self, name: u8) -> Result<(), MstError> {
+        let start = self.pos;
+        let reason = match name {
+            b'e' => "expected key `e`",
+            b'l' => "expected key `l`",
+            b'k' => "expected key `k`",
+            b'p' => "expected key `p`",
+            b't' => "expected key `t`",
+            _ => "expected key `v`",
+        };
+        match self.take(2) {
+            Ok(&[0x61, n]) if n == name => Ok(()),
+            _ => Err(self.err_at(start, reason)),
+        }
+    }
+
+    fn bytes(&mut self) -> Result<&'a [u8], MstError> {
+        let len = self.head_of(2, "expected `k` to be a byte string")?;
+        let len = usize::try_from(len)
+            .map_err(|_| self.err_at(self.pos, "length runs past the end of input"))?;
+        self.take(len)
+    }
+
+    fn link(&mut self) -> Result<Cid, MstError> {
+        let start = self.pos;
+        if self.take(2).ok() != Some(&[0xd8, 42][..]) {
+            return Err(self.err_at(start, "expected a CID link (tag 42)"));
+        }
+        let at = self.pos;
+        let len = self.head_of(2, "expected the link to be a byte string")?;
+        let len = usize::try_from(len)
+            .map_err(|_| self.err_at(at, "length runs past the end of input"))?;
+        let bytes = self.take(len)?;
+        match bytes.split_first() {
+            Some((0, cid)) => {
+                Cid::from_bytes(cid).map_err(|_| self.err_at(at, "link holds an invalid CID"))
+            }
+            _ => Err(self.err_at(at, "link bytes lack the 0x00 multibase prefix")),
+        }
+    }
+
+    fn link_or_null(&mut self) -> Result<Option<Cid>, MstError> {
+        if self.buf.get(self.pos) == Some(&0xf6) {
+            self.pos += 1;
+            return Ok(None);
+        }
+        self.link().map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> NodeData {
+        let value = Cid::for_dag_cbor(b"\xa0");
+        NodeData {
+            left: Some(Cid::for_dag_cbor(b"\x80")),
+            entries: vec![
+                NodeEntry {
+                    prefix_len: 0,
+                    key_suffix: b"a/1".to_vec(),
+                    value,
+                    right: None,
+                },
+                NodeEntry {
+                    prefix_len: 2,
+                    key_suffix: b"2".to_vec(),
+                    value,
+                    right: Some(value),
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn round_trips_and_matches_the_generic_encoder() {
+        let node = sample();
+        let bytes = node.encode();
+        assert_eq!(NodeData::decode(&bytes), Ok(node));
+        // The generic canonical DAG-CBOR decoder accepts it and re-encodes it identically.
+        let v = crate::cbor::decode_value(&bytes).expect("canonical");
+        assert_eq!(crate::cbor::encode_value(&v), bytes);
+    }
+
+    #[test]
+    fn rejects_every_truncation_and_trailing_bytes() {
+        let bytes = sample().encode();
+        for n in 0..bytes.len() {
+            assert!(NodeData::decode(&bytes[..n]).is_err(), "{n}");
+        }
+        let mut long = bytes.clone();
+        long.push(0);
+        assert!(NodeData::decode(&long).is_err());
+    }
+
+    #[test]
+    fn rejects_non_shortest_and_wrong_shapes() {
+        // {"e": [], "l": null} is the empty node.
+        assert!(NodeData::decode(&[0xa2, 0x61, b'e', 0x80, 0x61, b'l', 0xf6]).is_ok());
+        // Array length 0 written in two bytes.
+        assert!(NodeData::decode(&[0xa2, 0x61, b'e', 0x98, 0, 0x61, b'l', 0xf6]).is_err());
+        // Keys swapped.
+        assert!(NodeData::decode(&[0xa2, 0x61, b'l', 0xf6, 0x61, b'e', 0x80]).is_err());
+        // Missing `l`.
+        assert!(NodeData::decode(&[0xa1, 0x61, b'e', 0x80]).is_err());
+        // Indefinite array.
+        assert!(NodeData::decode(&[0xa2, 0x61, b'e', 0x9f, 0xff, 0x61, b'l', 0xf6]).is_err());
+        // Huge declared array.
+        assert!(NodeData::decode(&[0xa2, 0x61, b'e', 0x9a, 0xff, 0xff, 0xff, 0xff]).is_err());
+    }
+}

@@ -1,0 +1,156 @@
+//! Signed repository commits.
+
+use crate::cbor::{self, Tape};
+use crate::cid::Cid;
+use crate::signing::{SignatureError, Signer, Verifier};
+use crate::syntax::{Did, Tid};
+use crate::value_ref::ValueRef;
+
+use super::RepoError;
+
+/// A repository commit: the signed root of a repository (repo format v3; v2 reads too).
+///
+/// The fields are what the spec names. [`Commit::unsigned_bytes`] re-encodes every field but
+/// `sig` from the block as it was read, so a commit carrying fields this version does not know
+/// still verifies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commit {
+    /// The account.
+    pub did: Did,
+    /// Repo format version: 3 today, 2 for older repositories.
+    pub version: i64,
+    /// The root of the MST of records.
+    pub data: Cid,
+    /// The revision, a TID that grows with every commit (absent in v2).
+    pub rev: Option<Tid>,
+    /// The previous commit (usually null in v3).
+    pub prev: Option<Cid>,
+    /// The signature over the unsigned commit: compact 64 bytes.
+    pub sig: Vec<u8>,
+    /// The DAG-CBOR bytes of the commit without `sig`, as they were signed.
+    unsigned: Vec<u8>,
+}
+
+/// Largest commit block accepted (a commit is about 200 bytes).
+const MAX_COMMIT_LEN: usize = 16 << 10;
+
+impl Commit {
+    /// Decodes a commit block strictly.
+    pub fn decode(bytes: &[u8]) -> Result<Commit, RepoError> {
+        let bad = |why: String| RepoError::Commit(why);
+        if bytes.len() > MAX_COMMIT_LEN {
+            return Err(bad(format!(
+                "commit block of {} bytes is too large",
+                bytes.len()
+            )));
+        }
+        let value = cbor::decode_ref(bytes).map_err(|e| bad(e.to_string()))?;
+        let ValueRef::Map(entries) = &value else {
+            return Err(bad(format!("commit is a {}, not a map", value.kind())));
+        };
+        let did = match value.get("did") {
+            Some(ValueRef::String(s)) => Did::new(s).map_err(|e| bad(e.to_string()))?,
+            _ => return Err(bad("missing string \"did\"".into())),
+        };
+        let version = match value.get("version") {
+            Some(ValueRef::Integer(v @ (2 | 3))) => *v,
+            Some(ValueRef::Integer(v)) => return Err(bad(format!("unsupported version {v}"))),
+            _ => return Err(bad("missing integer \"version\"".into())),
+        };
+        let data = match value.get("data") {
+            Some(ValueRef::Link(c)) => c.to_cid(),
+            _ => return Err(bad("missing link \"data\"".into())),
+        };
+        let rev = match value.get("rev") {
+            Some(ValueRef::String(s)) => Some(Tid::new(s).map_err(|e| bad(e.to_string()))?),
+            None if version == 2 => None,
+            None => return Err(bad("v3 commit without \"rev\"".into())),
+            Some(other) => return Err(bad(format!("rev is a {}, not a string", other.kind()))),
+        };
+        let prev = match value.get("prev") {
+            Some(ValueRef::Link(c)) => Some(c.to_cid()),
+            Some(ValueRef::Null) | None => None,
+            Some(other) => return Err(bad(format!("prev is a {}, not a link", other.kind()))),
+        };
+        let sig = match value.get("sig") {
+            Some(ValueRef::Bytes(b)) => b.to_vec(),
+            _ => return Err(bad("missing bytes \"sig\"".into())),
+        };
+        let unsigned_entries: Vec<(&str, ValueRef<'_>)> = entries
+            .iter()
+            .filter(|(k, _)| *k != "sig")
+            .cloned()
+            .collect();
+        let unsigned = cbor::encode_ref(&ValueRef::Map(unsigned_entries));
+        Ok(Commit {
+            did,
+            version,
+            data,
+            rev,
+            prev,
+            sig,
+            unsigned,
+        })
+    }
+
+    /// Builds and signs a new v3 commit.
+    pub fn create(
+        did: Did,
+        data: Cid,
+        rev: Tid,
+        prev: Option<Cid>,
+        signer: &impl Signer,
+    ) -> Result<Commit, SignatureError> {
+        let prev_value = match &prev {
+            Some(c) => ValueRef::Link(c.as_cid_ref()),
+            None => ValueRef::Null,
+        };
+        let unsigned = cbor::encode_ref(&ValueRef::Map(vec![
+            ("did", ValueRef::String(did.as_str())),
+            ("rev", ValueRef::String(rev.as_str())),
+            ("data", ValueRef::Link(data.as_cid_ref())),
+            ("prev", prev_value),
+            ("version", ValueRef::Integer(3)),
+        ]));
+        let sig = signer.sign(&unsigned)?.to_vec();
+        Ok(Commit {
+            did,
+            version: 3,
+            data,
+            rev: Some(rev),
+            prev,
+            sig,
+            unsigned,
+        })
+    }
+
+    /// The DAG-CBOR bytes that the signature covers: the commit without `sig`.
+    pub fn unsigned_bytes(&self) -> &[u8] {
+        &self.unsigned
+    }
+
+    /// The commit block: the unsigned fields plus `sig`, canonical DAG-CBOR.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut tape = Tape::new();
+        let mut entries: Vec<(&str, ValueRef<'_>)> = match tape.decode(&self.unsigned) {
+            Ok(root) => root
+                .map_iter()
+                .map(|(k, v)| (k, v.to_value_ref()))
+                .collect(),
+            // `unsigned` is always our own canonical encoding of a map.
+            Err(_) => Vec::new(),
+        };
+        entries.push(("sig", ValueRef::Bytes(&self.sig)));
+        cbor::encode_ref(&ValueRef::Map(entries))
+    }
+
+    /// The commit's CID.
+    pub fn cid(&self) -> Cid {
+        Cid::for_dag_cbor(&self.encode())
+    }
+
+    /// Checks the signature with the account's signing key.
+    pub fn verify(&self, key: &impl Verifier) -> Result<(), SignatureError> {
+        key.verify(&self.unsigned, &self.sig)
+    }
+}

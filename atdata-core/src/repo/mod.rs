@@ -1,0 +1,60 @@
+//! Repositories: a signed [`Commit`] over a Merkle Search Tree of records, as exported in a CAR
+//! (`com.atproto.sync.getRepo`) or created here.
+//!
+//! - [`Repo::from_car`] loads an export, checking every block's hash and the MST's structure.
+//! - [`verify_car`] checks everything it can and reports every problem it finds, naming the
+//!   record, node or commit at fault: what `atdata repo verify` prints.
+//! - [`Repo::create`] builds and signs a new repository; [`Repo::to_car`] writes it out.
+
+mod commit;
+mod repository;
+mod verify;
+
+pub use commit::Commit;
+pub use repository::{Record, Repo};
+pub use verify::{verify_car, Problem, VerifyReport};
+
+use crate::cid::Cid;
+
+/// Why a repository could not be loaded or built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RepoError {
+    /// The CAR itself is unreadable.
+    #[error(transparent)]
+    Car(#[from] crate::car::CarError),
+    /// The CAR has no root, or more than one.
+    #[error("a repository CAR has exactly one root (the commit), found {0}")]
+    Roots(usize),
+    /// A block the repository needs is not in the CAR.
+    #[error("block {cid} ({what}) is missing")]
+    MissingBlock {
+        /// The missing block.
+        cid: Cid,
+        /// What it was needed for.
+        what: String,
+    },
+    /// The commit block is malformed.
+    #[error("bad commit: {0}")]
+    Commit(String),
+    /// The MST is malformed.
+    #[error("bad MST: {0}")]
+    Mst(#[from] crate::mst::MstError),
+    /// A record key is not `collection/rkey`.
+    #[error("bad record path {0:?}")]
+    Path(String),
+    /// A record does not encode or decode.
+    #[error("record {path}: {source}")]
+    Record {
+        /// `collection/rkey`.
+        path: String,
+        /// What was wrong.
+        source: crate::cbor::DecodeError,
+    },
+    /// Signing failed.
+    #[error("signing: {0}")]
+    Sign(#[from] crate::signing::SignatureError),
+    /// A record could not be encoded.
+    #[error("encoding a record: {0}")]
+    Encode(#[from] crate::cbor::EncodeError),
+}

@@ -1,0 +1,233 @@
+//! Checking a repository export and reporting every problem, by name.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+
+use crate::car::{CarReader, ReadOptions};
+use crate::cbor;
+use crate::cid::{self, Cid};
+use crate::mst::Mst;
+use crate::signing::Verifier;
+
+use super::{Commit, RepoError};
+
+/// One thing wrong with a repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Problem {
+    /// The CAR stops or breaks part-way (the blocks before it were checked).
+    Car(String),
+    /// The CAR does not have exactly one root.
+    Roots(usize),
+    /// The commit block is missing.
+    MissingCommit(Cid),
+    /// The commit block's bytes do not hash to the root CID: the commit was altered.
+    CommitAltered(Cid),
+    /// The commit block does not decode as a commit.
+    BadCommit(String),
+    /// The signature does not verify with the given key.
+    Signature {
+        /// The key used.
+        key: String,
+        /// Why it failed.
+        why: String,
+    },
+    /// The MST is malformed or a node was altered.
+    Mst(String),
+    /// A record block is missing.
+    MissingRecord {
+        /// `collection/rkey`.
+        path: String,
+        /// The CID the MST points at.
+        cid: Cid,
+    },
+    /// A record block's bytes do not hash to the CID the MST holds for it.
+    RecordAltered {
+        /// `collection/rkey`.
+        path: String,
+        /// The CID the MST points at.
+        cid: Cid,
+    },
+    /// A record does not decode strictly as DAG-CBOR.
+    BadRecord {
+        /// `collection/rkey`.
+        path: String,
+        /// Why.
+        why: String,
+    },
+    /// A block that no record or node accounts for has bytes that do not match its CID.
+    BlockAltered(Cid),
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::Car(why) => write!(f, "CAR: {why}"),
+            Problem::Roots(n) => write!(f, "CAR has {n} roots, a repository has exactly one"),
+            Problem::MissingCommit(c) => write!(f, "commit block {c} is missing"),
+            Problem::CommitAltered(c) => {
+                write!(
+                    f,
+                    "commit block {c}: bytes do not match its CID (commit altered)"
+                )
+            }
+            Problem::BadCommit(why) => write!(f, "commit: {why}"),
+            Problem::Signature { key, why } => {
+                write!(f, "commit signature does not verify with {key}: {why}")
+            }
+            Problem::Mst(why) => write!(f, "MST: {why}"),
+            Problem::MissingRecord { path, cid } => write!(f, "record {path}: block {cid} missing"),
+            Problem::RecordAltered { path, cid } => {
+                write!(
+                    f,
+                    "record {path}: bytes do not match its CID {cid} (record altered)"
+                )
+            }
+            Problem::BadRecord { path, why } => write!(f, "record {path}: {why}"),
+            Problem::BlockAltered(c) => write!(f, "block {c}: bytes do not match its CID"),
+        }
+    }
+}
+
+/// What [`verify_car`] found.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyReport {
+    /// The account, when the commit could be read.
+    pub did: Option<String>,
+    /// The revision, when present.
+    pub rev: Option<String>,
+    /// The commit's CID (the CAR root).
+    pub commit: Option<Cid>,
+    /// Blocks in the CAR.
+    pub blocks: usize,
+    /// Records the MST lists.
+    pub records: usize,
+    /// Whether a signature check ran (a key was given and the commit decoded).
+    pub signature_checked: bool,
+    /// Everything wrong, in the order found.
+    pub problems: Vec<Problem>,
+}
+
+impl VerifyReport {
+    /// No problems.
+    pub fn is_valid(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// Checks a repository export as far as it can and reports every problem: block hashes, the
+/// commit, its signature (when `key` is given), the MST's structure, and every record.
+///
+/// Unlike [`super::Repo::from_car`], which stops at the first error, this keeps going so that
+/// the report names each altered record, node or commit. `Err` only when the CAR header itself
+/// cannot be read.
+pub fn verify_car(bytes: &[u8], key: Option<&dyn Verifier>) -> Result<VerifyReport, RepoError> {
+    let reader = CarReader::with_options(bytes, ReadOptions::unverified())?;
+    let mut report = VerifyReport::default();
+    let mut blocks: HashMap<Cid, &[u8]> = HashMap::new();
+    let mut altered: HashSet<Cid> = HashSet::new();
+    for block in reader.blocks() {
+        match block {
+            Ok(block) => {
+                report.blocks += 1;
+                if block.cid.matches(block.data) != Some(true) {
+                    altered.insert(block.cid);
+                }
+                blocks.insert(block.cid, block.data);
+            }
+            Err(e) => {
+                report.problems.push(Problem::Car(e.to_string()));
+                break;
+            }
+        }
+    }
+    let mut accounted: HashSet<Cid> = HashSet::new();
+    let roots = reader.roots();
+    if roots.len() != 1 {
+        report.problems.push(Problem::Roots(roots.len()));
+    }
+    let Some(root) = roots.first().copied() else {
+        return Ok(report);
+    };
+    report.commit = Some(root);
+    accounted.insert(root);
+    let Some(commit_bytes) = blocks.get(&root) else {
+        report.problems.push(Problem::MissingCommit(root));
+        return Ok(report);
+    };
+    if altered.contains(&root) {
+        report.problems.push(Problem::CommitAltered(root));
+    }
+    let commit = match Commit::decode(commit_bytes) {
+        Ok(c) => c,
+        Err(e) => {
+            report.problems.push(Problem::BadCommit(e.to_string()));
+            return Ok(report);
+        }
+    };
+    report.did = Some(commit.did.to_string());
+    report.rev = commit.rev.as_ref().map(|r| r.to_string());
+    if let Some(key) = key {
+        report.signature_checked = true;
+        if let Err(e) = commit.verify(&key) {
+            report.problems.push(Problem::Signature {
+                key: key.did_key(),
+                why: e.to_string(),
+            });
+        }
+    }
+    let mst = match Mst::load(&blocks, &commit.data) {
+        Ok(mst) => mst,
+        Err(e) => {
+            report.problems.push(Problem::Mst(e.to_string()));
+            // Without the tree, records cannot be attributed: report altered blocks as such.
+            for cid in sorted(&altered) {
+                if cid != root {
+                    report.problems.push(Problem::BlockAltered(cid));
+                }
+            }
+            return Ok(report);
+        }
+    };
+    for (cid, _) in mst.blocks() {
+        accounted.insert(cid);
+    }
+    report.records = mst.len();
+    for (path, cid) in mst.iter() {
+        accounted.insert(*cid);
+        let Some(data) = blocks.get(cid) else {
+            report.problems.push(Problem::MissingRecord {
+                path: path.to_owned(),
+                cid: *cid,
+            });
+            continue;
+        };
+        if altered.contains(cid) {
+            report.problems.push(Problem::RecordAltered {
+                path: path.to_owned(),
+                cid: *cid,
+            });
+            continue;
+        }
+        if cid.codec() == cid::DAG_CBOR {
+            if let Err(e) = cbor::decode_ref(data) {
+                report.problems.push(Problem::BadRecord {
+                    path: path.to_owned(),
+                    why: e.to_string(),
+                });
+            }
+        }
+    }
+    for cid in sorted(&altered) {
+        if !accounted.contains(&cid) {
+            report.problems.push(Problem::BlockAltered(cid));
+        }
+    }
+    Ok(report)
+}
+
+fn sorted(set: &HashSet<Cid>) -> Vec<Cid> {
+    let mut v: Vec<Cid> = set.iter().copied().collect();
+    v.sort();
+    v
+}
