@@ -33,6 +33,7 @@ mod utf8;
 
 pub use de::{from_slice, from_slice_prefix, Deserializer};
 pub use decode::{decode_ref, decode_ref_prefix, decode_ref_with, decode_value, Limits};
+pub(crate) use encode::write_head;
 pub use encode::{encode_ref, encode_value};
 pub use error::{DecodeError, DecodeErrorKind, EncodeError};
 pub use ser::{to_vec, Serializer};

@@ -6,6 +6,7 @@
 //! re-encodes to the same bytes, so a node's CID is a function of its decoded form.
 
 use super::error::MstError;
+use crate::cbor::write_head;
 use crate::cid::Cid;
 
 /// Most entries a decoded node may hold.
@@ -112,25 +113,6 @@ impl NodeData {
         }
         write_node_end(&mut out, self.left.as_ref());
         out
-    }
-}
-
-/// Writes a CBOR item head in its shortest form.
-fn write_head(out: &mut Vec<u8>, major: u8, arg: u64) {
-    let m = major << 5;
-    if arg < 24 {
-        out.push(m | arg as u8);
-    } else if arg <= 0xff {
-        out.extend_from_slice(&[m | 24, arg as u8]);
-    } else if arg <= 0xffff {
-        out.push(m | 25);
-        out.extend_from_slice(&(arg as u16).to_be_bytes());
-    } else if arg <= 0xffff_ffff {
-        out.push(m | 26);
-        out.extend_from_slice(&(arg as u32).to_be_bytes());
-    } else {
-        out.push(m | 27);
-        out.extend_from_slice(&arg.to_be_bytes());
     }
 }
 
