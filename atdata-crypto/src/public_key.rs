@@ -265,39 +265,36 @@ impl PublicKey {
         signature: &[u8],
         allow_high_s: bool,
     ) -> Result<(), SignatureError> {
-        if signature.len() != 64 {
-            return Err(SignatureError::Length(signature.len()));
-        }
-        // `from_slice` rejects r or s of zero or not below the curve order: such a signature
-        // cannot match any key.
+        let signature: &[u8; 64] = signature
+            .try_into()
+            .map_err(|_| SignatureError::Length(signature.len()))?;
+        // `from_bytes` rejects r or s of zero or not below the curve order: such a signature
+        // cannot match any key. A high S is refused here (the atproto rule) or, with the
+        // opt-in, replaced by n - s, the same signature in low-S form.
         match &self.0 {
-            Inner::P256(key) => {
-                let sig = p256::ecdsa::Signature::from_slice(signature)
+            Inner::P256(_) => {
+                let sig = p256::ecdsa::Signature::from_bytes(signature.into())
                     .map_err(|_| SignatureError::Mismatch)?;
-                let sig = if bool::from(sig.s().is_high()) {
-                    if !allow_high_s {
-                        return Err(SignatureError::HighS);
-                    }
-                    sig.normalize_s()
-                } else {
-                    sig
-                };
-                key.verify(message, &sig)
-                    .map_err(|_| SignatureError::Mismatch)
+                let sig = low_s(sig.s().is_high().into(), allow_high_s, sig, |s| {
+                    s.normalize_s()
+                })?;
+                // ring's assembly P-256 verifies about 5x faster than p256 0.14 on x86-64
+                // (docs/decisions.md); p256 has already parsed and validated the point.
+                let point = self.to_uncompressed_bytes();
+                ring::signature::UnparsedPublicKey::new(
+                    &ring::signature::ECDSA_P256_SHA256_FIXED,
+                    &point[..],
+                )
+                .verify(message, &sig.to_bytes())
+                .map_err(|_| SignatureError::Mismatch)
             }
             Inner::K256(key) => {
-                let sig = k256::ecdsa::Signature::from_slice(signature)
+                let sig = k256::ecdsa::Signature::from_bytes(signature.into())
                     .map_err(|_| SignatureError::Mismatch)?;
-                let sig = if bool::from(sig.s().is_high()) {
-                    if !allow_high_s {
-                        return Err(SignatureError::HighS);
-                    }
-                    // secp256k1 verification refuses high S itself; (r, n - s) is the same
-                    // signature in its low-S form.
-                    sig.normalize_s()
-                } else {
-                    sig
-                };
+                // secp256k1 verification refuses high S itself, so normalise first.
+                let sig = low_s(sig.s().is_high().into(), allow_high_s, sig, |s| {
+                    s.normalize_s()
+                })?;
                 key.verify(message, &sig)
                     .map_err(|_| SignatureError::Mismatch)
             }
@@ -362,5 +359,20 @@ impl Verifier for PublicKey {
 
     fn did_key(&self) -> String {
         self.to_did_key()
+    }
+}
+
+/// Applies the low-S rule: a high-S signature is an error unless `allow_high_s`, in which case
+/// it is replaced by its low-S twin.
+fn low_s<S>(
+    is_high: bool,
+    allow_high_s: bool,
+    sig: S,
+    normalize: impl FnOnce(S) -> S,
+) -> Result<S, SignatureError> {
+    match (is_high, allow_high_s) {
+        (false, _) => Ok(sig),
+        (true, true) => Ok(normalize(sig)),
+        (true, false) => Err(SignatureError::HighS),
     }
 }

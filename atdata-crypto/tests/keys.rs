@@ -387,3 +387,38 @@ fn traits_work_through_dyn() {
     verifier.verify(b"commit", &signature).expect("verify");
     assert_eq!(Verifier::did_key(verifier), Signer::did_key(signer));
 }
+
+// P-256 verification runs on ring; RustCrypto's p256 (which parses our keys) is the reference
+// it must agree with, on good signatures and on every kind of damaged one.
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn p256_verdicts_match_rustcrypto(
+        secret in proptest::array::uniform32(1u8..),
+        message in proptest::collection::vec(any::<u8>(), 0..128),
+        flip in proptest::option::of((0usize..64, 1u8..)),
+        other_message in any::<bool>(),
+    ) {
+        use p256::ecdsa::signature::Verifier as _;
+        let keypair = Keypair::from_bytes(Curve::P256, &secret).expect("scalar below n");
+        let mut signature = keypair.sign(&message);
+        if let Some((at, mask)) = flip {
+            signature[at] ^= mask;
+        }
+        let checked = if other_message { &b"another message"[..] } else { &message[..] };
+
+        let ours = keypair.public_key().verify(checked, &signature);
+        let point = keypair.public_key().to_uncompressed_bytes();
+        let reference_key = p256::ecdsa::VerifyingKey::from_sec1_bytes(&point).expect("valid point");
+        let reference = p256::ecdsa::Signature::from_slice(&signature)
+            .ok()
+            .filter(|sig| !bool::from(p256::elliptic_curve::scalar::IsHigh::is_high(&*sig.s())))
+            .map(|sig| reference_key.verify(checked, &sig).is_ok());
+        match reference {
+            // the reference would refuse it before verifying (s high, or r/s out of range)
+            None => prop_assert!(ours.is_err()),
+            Some(valid) => prop_assert_eq!(ours.is_ok(), valid, "ours: {:?}", ours),
+        }
+    }
+}
