@@ -27,13 +27,14 @@ pub mod signing;
 pub mod syntax;
 mod value;
 mod value_ref;
+pub mod xrpc;
 
 pub use blob::{Blob, Bytes};
 pub use cbor::cid_for;
 pub use cid::{Cid, CidLink, CidRef};
 pub use did_doc::DidDocument;
 pub use syntax::{
-    AtIdentifier, AtUri, Datetime, Did, Handle, Language, Nsid, RecordKey, SyntaxError, Tid,
+    AtIdentifier, AtUri, Datetime, Did, Handle, Language, Nsid, RecordKey, SyntaxError, Tid, Uri,
 };
 pub use value::{from_value, to_value, Map, Value};
 pub use value_ref::ValueRef;

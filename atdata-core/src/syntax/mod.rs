@@ -271,7 +271,7 @@ pub use language::Language;
 pub use nsid::Nsid;
 pub use record_key::RecordKey;
 pub use tid::Tid;
-pub use uri::{check_uri_syntax, is_valid_uri_syntax};
+pub use uri::{check_uri_syntax, is_valid_uri_syntax, Uri};
 
 #[cfg(test)]
 mod tests {

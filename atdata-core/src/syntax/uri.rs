@@ -1,6 +1,6 @@
 //! Syntax check for the Lexicon `uri` format (any URI scheme).
 
-use crate::syntax::{SyntaxError, SyntaxKind};
+use crate::syntax::{SharedStr, SyntaxError, SyntaxKind};
 
 /// Hard limit from the Lexicon spec (8 KiB).
 const MAX_LEN: usize = 8192;
@@ -119,5 +119,32 @@ mod tests {
         fn generated_valid(s in "[a-zA-Z][a-zA-Z0-9+.-]{0,10}:[!-~]{1,40}") {
             prop_assert!(is_valid_uri_syntax(&s));
         }
+    }
+}
+
+/// A string of the Lexicon `uri` format (any scheme), validated by [`check_uri_syntax`].
+///
+/// ```
+/// use atdata_core::syntax::Uri;
+///
+/// let uri: Uri = "https://example.com/feed".parse()?;
+/// assert_eq!(uri.as_str(), "https://example.com/feed");
+/// assert!("no scheme".parse::<Uri>().is_err());
+/// # Ok::<(), atdata_core::syntax::SyntaxError>(())
+/// ```
+#[derive(Clone)]
+pub struct Uri {
+    inner: SharedStr,
+}
+
+string_type!(Uri, "a URI", ord_by_str);
+
+impl Uri {
+    fn parse_meta(s: &str) -> Result<(), SyntaxError> {
+        check_uri_syntax(s)
+    }
+
+    fn assemble(inner: SharedStr, _meta: ()) -> Self {
+        Self { inner }
     }
 }
