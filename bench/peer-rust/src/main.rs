@@ -1,9 +1,15 @@
-//! Peer CAR benchmarks for `bench/compare`.
+//! Peer benchmarks for `bench/compare`. Every `--lib` reads the file into
+//! memory once, untimed, then times one of two workloads:
 //!
-//! Each `--lib` runs the same workload as atdata's `car_bench` example over a
-//! CAR v1 file already loaded in memory: parse the header and every block,
-//! check SHA-256 of each block against the digest in its CID, and decode each
-//! DAG-CBOR block (codec 0x71) into the library's generic value type.
+//! - CAR (`iroh-car+serde_ipld_dagcbor`, `serde_ipld_dagcbor`, `ciborium`): the
+//!   same work as atdata's `car_bench` example. Parse the header and every
+//!   block, check SHA-256 of each block against the digest in its CID, and
+//!   decode each DAG-CBOR block (codec 0x71) into the library's generic value
+//!   type.
+//! - Repository walk (`atrium-repo`): the same work as atdata's `repo_bench`
+//!   example. Open the CAR, load the repository (commit and MST), visit every
+//!   record in key order and decode each record block into `Ipld`.
+//!
 //! One JSON line goes to stdout; everything else goes to stderr.
 
 use std::hint::black_box;
@@ -16,7 +22,8 @@ use sha2::{Digest, Sha256};
 const DAG_CBOR: u64 = 0x71;
 const SHA2_256: u64 = 0x12;
 
-const LIBS: &[&str] = &["iroh-car+serde_ipld_dagcbor", "serde_ipld_dagcbor", "ciborium"];
+const CAR_LIBS: &[&str] = &["iroh-car+serde_ipld_dagcbor", "serde_ipld_dagcbor", "ciborium"];
+const REPO_LIBS: &[&str] = &["atrium-repo"];
 
 struct Args {
     lib: String,
@@ -29,7 +36,7 @@ fn parse_args() -> Result<Args> {
     let usage = || {
         anyhow!(
             "usage: peer-car-bench --lib <{}> [--iters N] [--warmup N] <CAR>",
-            LIBS.join("|")
+            [CAR_LIBS, REPO_LIBS].concat().join("|")
         )
     };
     let (mut lib, mut car, mut iters, mut warmup) = (None, None, 30, 3);
@@ -46,7 +53,11 @@ fn parse_args() -> Result<Args> {
         }
     }
     let lib = lib.ok_or_else(usage)?;
-    ensure!(LIBS.contains(&lib.as_str()), "unknown --lib {lib}\n{}", usage());
+    ensure!(
+        CAR_LIBS.contains(&lib.as_str()) || REPO_LIBS.contains(&lib.as_str()),
+        "unknown --lib {lib}\n{}",
+        usage()
+    );
     ensure!(iters > 0, "--iters must be at least 1");
     Ok(Args { lib, car: car.ok_or_else(usage)?, iters, warmup })
 }
@@ -55,15 +66,17 @@ fn main() -> Result<()> {
     let args = parse_args()?;
     let data = std::fs::read(&args.car).with_context(|| format!("reading {}", args.car))?;
 
-    // Built once, outside the timed region: only iroh-car needs it, and a real
-    // application would already be running inside a runtime.
+    // Built once, outside the timed region: iroh-car and atrium-repo are async,
+    // and a real application would already be running inside a runtime.
     let rt = tokio::runtime::Builder::new_current_thread().build()?;
 
+    // Returns the block count (CAR workload) or the record count (repo walk).
     let run = |data: &[u8]| -> Result<usize> {
         match args.lib.as_str() {
             "iroh-car+serde_ipld_dagcbor" => rt.block_on(iroh_car_dagcbor(data)),
             "serde_ipld_dagcbor" => walk_car(data, decode_dagcbor, decode_dagcbor),
             "ciborium" => walk_car(data, decode_ciborium, decode_ciborium),
+            "atrium-repo" => rt.block_on(atrium_repo_walk(data)),
             _ => unreachable!("checked in parse_args"),
         }
     };
@@ -72,10 +85,10 @@ fn main() -> Result<()> {
         run(&data)?;
     }
     let mut times = Vec::with_capacity(args.iters);
-    let mut blocks = 0;
+    let mut count = 0;
     for _ in 0..args.iters {
         let start = Instant::now();
-        blocks = run(&data)?;
+        count = run(&data)?;
         times.push(start.elapsed());
     }
 
@@ -87,16 +100,28 @@ fn main() -> Result<()> {
             "ciborium has no CID type: tag 42 is kept as Value::Tag(42, bytes); own CAR framing"
         }
         "serde_ipld_dagcbor" => "own CAR framing (varint + CIDv1 + data), decoder only",
+        "atrium-repo" => {
+            "CarStore::open (hashes every block, sha2 0.10) + Repository::open + mst::Tree::entries \
+             collected, then read_block_into + serde_ipld_dagcbor 0.7 Ipld per record; no MST \
+             order/layer checks"
+        }
         _ => "iroh-car CarReader on a current-thread tokio runtime over &[u8]",
     };
     // Every field is a number, a bool or a fixed ASCII string without quotes,
     // so plain formatting is valid JSON.
+    let counted = if REPO_LIBS.contains(&args.lib.as_str()) {
+        format!(
+            "\"workload\": \"repo\", \"records\": {count}, \"median_records_s\": {:.1}, ",
+            count as f64 / median.as_secs_f64()
+        )
+    } else {
+        format!("\"blocks\": {count}, ")
+    };
     println!(
-        "{{\"name\": \"{}\", \"blocks\": {}, \"bytes\": {}, \"iters\": {}, \"median_s\": {}, \
+        "{{\"name\": \"{}\", {counted}\"bytes\": {}, \"iters\": {}, \"median_s\": {}, \
          \"median_mb_s\": {:.2}, \"min_mb_s\": {:.2}, \"max_mb_s\": {:.2}, \"hash_check\": true, \
          \"note\": \"{}\"}}",
         args.lib,
-        blocks,
         data.len(),
         args.iters,
         median.as_secs_f64(),
@@ -123,7 +148,7 @@ fn median(sorted: &[Duration]) -> Duration {
 /// benchmark over a corrupt file measures nothing useful.
 fn check_sha256(code: u64, digest: &[u8], data: &[u8]) -> Result<()> {
     ensure!(code == SHA2_256 && digest.len() == 32, "block CID is not sha2-256 (code {code:#x})");
-    ensure!(Sha256::digest(data).as_slice() == digest, "SHA-256 mismatch for a block");
+    ensure!(Sha256::digest(data)[..] == *digest, "SHA-256 mismatch for a block");
     Ok(())
 }
 
@@ -145,6 +170,53 @@ async fn iroh_car_dagcbor(data: &[u8]) -> Result<usize> {
         blocks += 1;
     }
     Ok(blocks)
+}
+
+// ---------------------------------------------------------------------------
+// atrium-repo: the repository walk.
+
+/// Opens the CAR with atrium-repo, walks the MST in key order and decodes every
+/// record. Returns the record count.
+///
+/// `CarStore::open` reads every section and checks each block's SHA-256
+/// against its CID (with atrium-repo's own sha2 0.10). `Repository::open`
+/// decodes the commit; `mst::Tree::entries` walks the tree in key order,
+/// decoding each node. The tree borrows the store for as long as the walk
+/// runs, and `Repository` keeps its store private, so the (key, CID) pairs
+/// are collected first and the record blocks are then read from the store in
+/// that same order, into one reused buffer.
+async fn atrium_repo_walk(data: &[u8]) -> Result<usize> {
+    use atrium_repo::blockstore::{AsyncBlockStoreRead, CarStore};
+    use futures_util::TryStreamExt;
+
+    // Cursor<&[u8]> implements tokio's AsyncRead + AsyncSeek, straight from memory.
+    let mut store = CarStore::open(std::io::Cursor::new(data)).await?;
+    let roots: Vec<_> = store.roots().collect();
+    let [root] = roots[..] else {
+        bail!("a repository CAR has exactly one root, found {}", roots.len());
+    };
+
+    let entries = {
+        let mut repo = atrium_repo::Repository::open(&mut store, root).await?;
+        let mut tree = repo.tree();
+        let walk = tree.entries();
+        futures_util::pin_mut!(walk);
+        let mut entries = Vec::new();
+        while let Some(entry) = walk.try_next().await? {
+            entries.push(entry);
+        }
+        entries
+    };
+
+    let mut block = Vec::new();
+    for (key, cid) in &entries {
+        ensure!(cid.codec() == DAG_CBOR, "record {key} is not DAG-CBOR");
+        store.read_block_into(*cid, &mut block).await?;
+        let value: Ipld = serde_ipld_dagcbor::from_slice(&block)
+            .with_context(|| format!("record {key}"))?;
+        black_box((key, cid, value));
+    }
+    Ok(entries.len())
 }
 
 // ---------------------------------------------------------------------------
