@@ -4,8 +4,6 @@
 //! (`midsize.car`, 11,585 records) with every check, and diffing two 100k-key trees that differ
 //! in 100 keys.
 
-use std::collections::HashMap;
-
 use atdata_core::car::CarReader;
 use atdata_core::mst::Mst;
 use atdata_core::{cbor, Cid};
@@ -120,7 +118,7 @@ fn build(c: &mut Criterion) {
 fn load(c: &mut Criterion) {
     let bytes = std::fs::read(MIDSIZE).expect("midsize.car");
     let reader = CarReader::new(&bytes).expect("CAR");
-    let blocks: HashMap<Cid, &[u8]> = reader.index().expect("blocks");
+    let blocks: atdata_core::CidMap<&[u8]> = reader.index().expect("blocks");
     let commit = cbor::decode_ref(blocks[&reader.roots()[0]]).expect("commit");
     let data = commit.get("data").and_then(|d| d.as_link()).expect("data");
     let mut group = c.benchmark_group("mst/midsize");

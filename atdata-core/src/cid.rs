@@ -276,8 +276,97 @@ impl PartialEq for Cid {
 impl Eq for Cid {}
 
 impl std::hash::Hash for Cid {
+    /// Hashes the last 8 bytes of the digest: they are already uniformly distributed, and one
+    /// `u64` is far cheaper to hash than 36 bytes. Consistent with `Eq` (equal CIDs have equal
+    /// tails); CIDs that differ only before the tail merely collide.
+    #[inline]
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.as_bytes().hash(state);
+        let bytes = self.as_bytes();
+        let mut tail = [0u8; 8];
+        let take = bytes.len().min(8);
+        tail[8 - take..].copy_from_slice(&bytes[bytes.len() - take..]);
+        state.write_u64(u64::from_le_bytes(tail));
+    }
+}
+
+/// A `HashMap` keyed by CIDs, with [`CidHashState`] (much faster than SipHash here).
+pub type CidMap<V> = std::collections::HashMap<Cid, V, CidHashState>;
+
+/// A `HashSet` of CIDs, with [`CidHashState`].
+pub type CidSet = std::collections::HashSet<Cid, CidHashState>;
+
+/// The hasher state of [`CidMap`]: a keyed multiply-fold of the 8-byte digest tail that
+/// [`Cid`]'s `Hash` writes.
+///
+/// The key is random per map, so data crafted to make CIDs collide in the table (digests are
+/// chosen by whoever wrote the blocks, at a cost) cannot predict where they land.
+#[derive(Clone, Copy, Debug)]
+pub struct CidHashState {
+    seed: u64,
+    multiplier: u64,
+}
+
+impl Default for CidHashState {
+    fn default() -> Self {
+        use std::hash::BuildHasher as _;
+        let random = std::collections::hash_map::RandomState::new();
+        CidHashState {
+            seed: random.hash_one(0x5eed_u64),
+            // Odd, so the multiplication is a bijection on the low half.
+            multiplier: random.hash_one(0x0dd_u64) | 1,
+        }
+    }
+}
+
+impl std::hash::BuildHasher for CidHashState {
+    type Hasher = CidHasher;
+
+    #[inline]
+    fn build_hasher(&self) -> CidHasher {
+        CidHasher {
+            state: self.seed,
+            multiplier: self.multiplier,
+        }
+    }
+}
+
+/// The hasher [`CidHashState`] builds. Other keys work too (every write is mixed), but it is
+/// tuned for one `u64`.
+#[derive(Clone, Copy, Debug)]
+pub struct CidHasher {
+    state: u64,
+    multiplier: u64,
+}
+
+impl CidHasher {
+    #[inline]
+    fn mix(&mut self, word: u64) {
+        // A 64x64->128 multiply folded back to 64 bits mixes every input bit into every
+        // output bit (the high half carries the low bits' influence upward).
+        let product = u128::from(self.state ^ word) * u128::from(self.multiplier);
+        self.state = (product as u64) ^ ((product >> 64) as u64);
+    }
+}
+
+impl std::hash::Hasher for CidHasher {
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.state
+    }
+
+    #[inline]
+    fn write_u64(&mut self, word: u64) {
+        self.mix(word);
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.mix(u64::from_le_bytes(word));
+        }
+        // Length last, so inputs that differ only by trailing zero bytes differ.
+        self.mix(bytes.len() as u64);
     }
 }
 

@@ -31,7 +31,7 @@ pub mod xrpc;
 
 pub use blob::{Blob, Bytes};
 pub use cbor::cid_for;
-pub use cid::{Cid, CidLink, CidRef};
+pub use cid::{Cid, CidHashState, CidLink, CidMap, CidRef, CidSet};
 pub use did_doc::DidDocument;
 pub use syntax::{
     AtIdentifier, AtUri, Datetime, Did, Handle, Language, Nsid, RecordKey, SyntaxError, Tid, Uri,

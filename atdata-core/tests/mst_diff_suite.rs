@@ -331,7 +331,7 @@ const REPOS: &[RepoCase] = &[
 ];
 
 /// Reads a repository CAR: its blocks and the commit's `data` (the MST root).
-fn open_repo(bytes: &[u8]) -> Result<(HashMap<Cid, &[u8]>, Cid), String> {
+fn open_repo(bytes: &[u8]) -> Result<(atdata_core::CidMap<&[u8]>, Cid), String> {
     let reader = CarReader::new(bytes).map_err(|e| e.to_string())?;
     let commit_cid = *reader.roots().first().ok_or("no root")?;
     let blocks = reader.index().map_err(|e| e.to_string())?;

@@ -222,8 +222,8 @@ impl<'a> CarReader<'a> {
 
     /// Collects every block into a map from CID to bytes (the last copy wins when a CID repeats,
     /// which CAR allows).
-    pub fn index(&self) -> Result<std::collections::HashMap<Cid, &'a [u8]>, CarError> {
-        let mut map = std::collections::HashMap::new();
+    pub fn index(&self) -> Result<crate::cid::CidMap<&'a [u8]>, CarError> {
+        let mut map = crate::cid::CidMap::default();
         for block in self.blocks() {
             let block = block?;
             map.insert(block.cid, block.data);

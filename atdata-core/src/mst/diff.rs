@@ -1,11 +1,9 @@
 //! Differences between two trees: the nodes only one of them has, and the record operations that
 //! turn one into the other.
 
-use std::collections::HashSet;
-
 use super::tree::{Child, Node};
 use super::Mst;
-use crate::cid::Cid;
+use crate::cid::{Cid, CidSet};
 
 /// What changed from one tree to another (see [`Mst::diff`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -72,8 +70,8 @@ impl Mst {
             if layer == newer.layer {
                 new_level.push((newer.root.cid(), Some(&*newer.root)));
             }
-            let old_set: HashSet<Cid> = old_level.iter().map(|i| i.0).collect();
-            let new_set: HashSet<Cid> = new_level.iter().map(|i| i.0).collect();
+            let old_set: CidSet = old_level.iter().map(|i| i.0).collect();
+            let new_set: CidSet = new_level.iter().map(|i| i.0).collect();
             old_level = open(
                 &old_level,
                 &new_set,
@@ -98,7 +96,7 @@ impl Mst {
 /// `leaves`, and returns their subtrees (the next layer down).
 fn open<'a>(
     level: &[Item<'a>],
-    other: &HashSet<Cid>,
+    other: &CidSet,
     changed: &mut Vec<Cid>,
     leaves: &mut Vec<(&'a str, Cid)>,
 ) -> Vec<Item<'a>> {

@@ -1,10 +1,8 @@
 //! The in-memory repository.
 
-use std::collections::HashMap;
-
 use crate::car::{self, CarReader};
 use crate::cbor::{self, DecodeError};
-use crate::cid::Cid;
+use crate::cid::{Cid, CidMap};
 use crate::mst::Mst;
 use crate::signing::Signer;
 use crate::syntax::{Did, Tid};
@@ -33,7 +31,7 @@ pub struct Repo {
     commit_cid: Cid,
     mst: Mst,
     /// Record blocks by CID (MST node blocks are not kept: the tree holds their content).
-    records: HashMap<Cid, Vec<u8>>,
+    records: RecordStore,
 }
 
 /// One record of a repository, decoded only when asked.
@@ -90,13 +88,13 @@ impl Repo {
         })?;
         let commit = Commit::decode(commit_bytes)?;
         let mst = Mst::load(&blocks, &commit.data)?;
-        let mut records = HashMap::with_capacity(mst.len());
+        let mut records = RecordStore::with_capacity(mst.len(), bytes.len());
         for (path, cid) in mst.iter() {
             let data = blocks.get(cid).ok_or_else(|| RepoError::MissingBlock {
                 cid: *cid,
                 what: format!("record {path}"),
             })?;
-            records.insert(*cid, data.to_vec());
+            records.insert(*cid, data);
         }
         Ok(Repo {
             commit,
@@ -113,7 +111,7 @@ impl Repo {
         K: Into<String>,
     {
         let mut mst = Mst::new();
-        let mut blocks = HashMap::new();
+        let mut blocks = RecordStore::default();
         for (path, value) in records {
             let path = path.into();
             if !crate::mst::is_valid_key(&path) {
@@ -121,7 +119,7 @@ impl Repo {
             }
             let bytes = cbor::to_vec(&value)?;
             let cid = Cid::for_dag_cbor(&bytes);
-            blocks.insert(cid, bytes);
+            blocks.insert(cid, &bytes);
             mst.insert(path, cid)?;
         }
         let commit = Commit::create(did, mst.root_cid(), Tid::now(), None, signer)?;
@@ -234,11 +232,50 @@ impl Repo {
     pub fn to_car(&self) -> Vec<u8> {
         let commit = self.commit.encode();
         let nodes = self.mst.blocks();
-        let mut records: Vec<(&Cid, &Vec<u8>)> = self.records.iter().collect();
-        records.sort_by_key(|(cid, _)| **cid);
+        let mut records: Vec<(Cid, &[u8])> = self.records.iter().collect();
+        records.sort_by_key(|(cid, _)| *cid);
         let blocks = std::iter::once((self.commit_cid, commit.as_slice()))
             .chain(nodes.iter().map(|(c, b)| (*c, b.as_slice())))
-            .chain(records.into_iter().map(|(c, b)| (*c, b.as_slice())));
+            .chain(records);
         car::write_car(&[self.commit_cid], blocks)
+    }
+}
+
+/// Record blocks, deduplicated by CID, packed into one buffer: loading a repository makes one
+/// growing allocation instead of one per record.
+#[derive(Debug, Clone, Default)]
+struct RecordStore {
+    arena: Vec<u8>,
+    spans: CidMap<(usize, usize)>,
+}
+
+impl RecordStore {
+    fn with_capacity(records: usize, bytes: usize) -> Self {
+        let mut spans = CidMap::default();
+        spans.reserve(records);
+        RecordStore {
+            arena: Vec::with_capacity(bytes),
+            spans,
+        }
+    }
+
+    fn insert(&mut self, cid: Cid, bytes: &[u8]) {
+        if self.spans.contains_key(&cid) {
+            return;
+        }
+        let start = self.arena.len();
+        self.arena.extend_from_slice(bytes);
+        self.spans.insert(cid, (start, bytes.len()));
+    }
+
+    fn get(&self, cid: &Cid) -> Option<&[u8]> {
+        let &(start, len) = self.spans.get(cid)?;
+        self.arena.get(start..start + len)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (Cid, &[u8])> + '_ {
+        self.spans
+            .iter()
+            .filter_map(|(cid, &(start, len))| Some((*cid, self.arena.get(start..start + len)?)))
     }
 }

@@ -1,11 +1,10 @@
 //! Checking a repository export and reporting every problem, by name.
 
-use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use crate::car::{CarReader, ReadOptions};
 use crate::cbor;
-use crate::cid::{self, Cid};
+use crate::cid::{self, Cid, CidMap, CidSet};
 use crate::mst::Mst;
 use crate::signing::Verifier;
 
@@ -124,8 +123,8 @@ impl VerifyReport {
 pub fn verify_car(bytes: &[u8], key: Option<&dyn Verifier>) -> Result<VerifyReport, RepoError> {
     let reader = CarReader::with_options(bytes, ReadOptions::unverified())?;
     let mut report = VerifyReport::default();
-    let mut blocks: HashMap<Cid, &[u8]> = HashMap::new();
-    let mut altered: HashSet<Cid> = HashSet::new();
+    let mut blocks: CidMap<&[u8]> = CidMap::default();
+    let mut altered = CidSet::default();
     for block in reader.blocks() {
         match block {
             Ok(block) => {
@@ -141,7 +140,7 @@ pub fn verify_car(bytes: &[u8], key: Option<&dyn Verifier>) -> Result<VerifyRepo
             }
         }
     }
-    let mut accounted: HashSet<Cid> = HashSet::new();
+    let mut accounted = CidSet::default();
     let roots = reader.roots();
     if roots.len() != 1 {
         report.problems.push(Problem::Roots(roots.len()));
@@ -226,7 +225,7 @@ pub fn verify_car(bytes: &[u8], key: Option<&dyn Verifier>) -> Result<VerifyRepo
     Ok(report)
 }
 
-fn sorted(set: &HashSet<Cid>) -> Vec<Cid> {
+fn sorted(set: &CidSet) -> Vec<Cid> {
     let mut v: Vec<Cid> = set.iter().copied().collect();
     v.sort();
     v
