@@ -17,7 +17,7 @@ use output::Output;
 #[command(
     name = "atdata",
     version,
-    about = "AT Protocol tools: identifiers, data, CAR files, keys, repositories"
+    about = "AT Protocol tools: identifiers, data, CAR files, keys, repositories, lexicons"
 )]
 struct Cli {
     /// Print JSON even on a terminal.
@@ -54,6 +54,11 @@ enum Command {
         #[command(subcommand)]
         command: cmd::key::KeyCommand,
     },
+    /// Validate data against lexicons; lint lexicon folders.
+    Lexicon {
+        #[command(subcommand)]
+        command: cmd::lexicon::LexiconCommand,
+    },
 }
 
 /// How a command failed, which decides the exit code.
@@ -88,6 +93,7 @@ fn main() -> ExitCode {
         Command::Car { command } => cmd::car::run(command, &out),
         Command::Key { command } => cmd::key::run(command, &out),
         Command::Repo { command } => cmd::repo::run(command, &out),
+        Command::Lexicon { command } => cmd::lexicon::run(command, &out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,7 @@
 //! [`Catalog`]: a set of lexicon documents that resolves references between them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
 
 use atdata_core::Nsid;
@@ -71,7 +72,32 @@ pub struct UnresolvedRef {
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
-    docs: BTreeMap<String, (LexiconDoc, String)>,
+    /// Documents by NSID. Hashed rather than a B-tree: validation looks a document up for
+    /// every record and every cross-lexicon ref, and hashing a short NSID beats comparing it
+    /// against a dozen long shared prefixes. [`Catalog::docs`] sorts.
+    docs: HashMap<String, (LexiconDoc, String), BuildHasherDefault<Fnv>>,
+}
+
+/// FNV-1a: fast on short keys. The keys are the NSIDs of the loaded lexicons, not input data,
+/// so a hash-flooding defence buys nothing here.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 impl Catalog {
@@ -133,7 +159,7 @@ impl Catalog {
         self.add_from(doc, origin)
     }
 
-    fn add_from(&mut self, doc: LexiconDoc, origin: String) -> Result<(), CatalogError> {
+    pub(crate) fn add_from(&mut self, doc: LexiconDoc, origin: String) -> Result<(), CatalogError> {
         let id = doc.id.to_string();
         if let Some((_, first)) = self.docs.get(&id) {
             return Err(CatalogError::Duplicate {
@@ -153,7 +179,9 @@ impl Catalog {
 
     /// Every document, in NSID order.
     pub fn docs(&self) -> impl Iterator<Item = &LexiconDoc> {
-        self.docs.values().map(|(doc, _)| doc)
+        let mut docs: Vec<&LexiconDoc> = self.docs.values().map(|(doc, _)| doc).collect();
+        docs.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+        docs.into_iter()
     }
 
     /// Where document `nsid` was loaded from (a path, or `#n`).
@@ -294,7 +322,7 @@ fn visit_field(field: &FieldType, path: &str, visit: &mut dyn FnMut(&str, &str))
     }
 }
 
-fn collect_json_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), CatalogError> {
+pub(crate) fn collect_json_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), CatalogError> {
     let io = |source| CatalogError::Io {
         path: dir.to_owned(),
         source,

@@ -105,6 +105,22 @@ impl DefRef {
     }
 }
 
+/// Reads a `$type`-style reference, `nsid` or `nsid#name` (see [`DefRef::parse_type`]).
+///
+/// ```
+/// use atdata_lexicon::DefRef;
+///
+/// let r: DefRef = "app.bsky.richtext.facet#mention".parse()?;
+/// assert_eq!(r.name(), "mention");
+/// # Ok::<(), atdata_lexicon::RefError>(())
+/// ```
+impl std::str::FromStr for DefRef {
+    type Err = RefError;
+    fn from_str(s: &str) -> Result<Self, RefError> {
+        DefRef::parse_type(s)
+    }
+}
+
 impl fmt::Display for DefRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.is_main() {

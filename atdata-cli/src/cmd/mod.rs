@@ -3,6 +3,7 @@
 pub mod car;
 pub mod data;
 pub mod key;
+pub mod lexicon;
 pub mod repo;
 pub mod syntax;
 

@@ -1,0 +1,71 @@
+//! String formats, checked by atdata-core's identifier parsers.
+//!
+//! `datetime` and `language` use the strict parsers (a real calendar instant, no duplicated
+//! subtags), as the lexicon spec asks of validators; `cid` and `uri` are syntax checks, which
+//! is all the spec defines for them.
+
+use atdata_core::syntax::{
+    check_cid_syntax, check_uri_syntax, AtIdentifier, AtUri, Datetime, Did, Handle, Language, Nsid,
+    RecordKey, Tid,
+};
+use atdata_core::SyntaxError;
+
+use crate::schema::StringFormat;
+
+/// Checks `s` against `format`.
+///
+/// Most core parsers build their owned identifier on success; the few small allocations that
+/// costs are the price of using the one tested implementation of each syntax.
+pub(crate) fn check_format(format: StringFormat, s: &str) -> Result<(), SyntaxError> {
+    match format {
+        StringFormat::AtIdentifier => AtIdentifier::new(s).map(drop),
+        StringFormat::AtUri => AtUri::new(s).map(drop),
+        StringFormat::Cid => check_cid_syntax(s),
+        StringFormat::Datetime => Datetime::new(s).map(drop),
+        StringFormat::Did => Did::new(s).map(drop),
+        StringFormat::Handle => Handle::new(s).map(drop),
+        StringFormat::Language => Language::new(s).map(drop),
+        StringFormat::Nsid => Nsid::new(s).map(drop),
+        StringFormat::RecordKey => RecordKey::new(s).map(drop),
+        StringFormat::Tid => Tid::new(s).map(drop),
+        StringFormat::Uri => check_uri_syntax(s),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_format_accepts_and_refuses() {
+        let cases = [
+            (StringFormat::AtIdentifier, "alice.example.com", "123"),
+            (
+                StringFormat::AtUri,
+                "at://did:plc:abc/app.bsky.feed.post/1",
+                "123",
+            ),
+            (
+                StringFormat::Cid,
+                "bafyreiclp443lavogvhj3d2ob2cxbfuscni2k5jk7bebjzg7khl3esabwq",
+                "123",
+            ),
+            (
+                StringFormat::Datetime,
+                "2023-10-30T22:25:23Z",
+                "2023-02-30T00:00:00Z",
+            ),
+            (StringFormat::Did, "did:web:example.com", "123"),
+            (StringFormat::Handle, "alice.example.com", "123"),
+            (StringFormat::Language, "en-GB", "123"),
+            (StringFormat::Nsid, "com.example.nsid", "123"),
+            (StringFormat::RecordKey, "simple", "."),
+            (StringFormat::Tid, "3kznmn7xqxl22", "000"),
+            (StringFormat::Uri, "https://example.com/x", "123"),
+        ];
+        for (format, good, bad) in cases {
+            assert!(check_format(format, good).is_ok(), "{format:?} {good}");
+            assert!(check_format(format, bad).is_err(), "{format:?} {bad}");
+        }
+    }
+}
