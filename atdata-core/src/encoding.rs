@@ -180,15 +180,26 @@ pub fn base64_encode(input: &[u8]) -> String {
 
 /// Decodes standard-alphabet base64, unpadded or correctly padded (both are seen in the wild;
 /// atproto writes unpadded).
+///
+/// Non-zero bits left over in the last character are ignored, as the reference implementations
+/// (TypeScript `uint8arrays`, Go's non-strict decoder) do: `"123"` decodes to the same two
+/// bytes as `"120"`. Such input does not re-encode to the same text, but the bytes are what
+/// every other implementation reads.
 pub fn base64_decode(input: &str) -> Option<Vec<u8>> {
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new()
+            .with_encode_padding(false)
+            .with_decode_padding_mode(DecodePaddingMode::RequireNone)
+            .with_decode_allow_trailing_bits(true),
+    );
     let trimmed = input.trim_end_matches('=');
     let padding = input.len() - trimmed.len();
     if padding > 0 && (padding > 2 || input.len() % 4 != 0) {
         return None;
     }
-    base64::engine::general_purpose::STANDARD_NO_PAD
-        .decode(trimmed)
-        .ok()
+    LENIENT.decode(trimmed).ok()
 }
 
 /// Lower-case hexadecimal.
@@ -278,5 +289,10 @@ mod tests {
         assert_eq!(base64_decode("aGk=").as_deref(), Some(&b"hi"[..]));
         assert_eq!(base64_decode("aGk").as_deref(), Some(&b"hi"[..]));
         assert_eq!(base64_encode(b"hi"), "aGk");
+        // Leftover bits are ignored, as other implementations do.
+        assert_eq!(base64_decode("123"), base64_decode("120"));
+        assert!(base64_decode("12").is_some());
+        assert!(base64_decode("1").is_none());
+        assert!(base64_decode("aGk==").is_none());
     }
 }

@@ -118,63 +118,14 @@ fn path_names(path: &str, field: &str) -> bool {
     })
 }
 
-/// Converts fixture JSON to a `Value`. The fixtures' `$bytes` are unpadded base64 that
-/// "must be decoded leniently" (interop README), and one valid case writes `"123"`, whose
-/// trailing bits are not zero. atdata-core's decoder refuses such text; until it accepts it,
-/// this harness re-encodes such `$bytes` canonically (same bytes) and says so
-/// (`true` in the result), so the lexicon rules are still exercised on the case.
-fn to_value(json: &serde_json::Value) -> Result<(Value, bool), serde_json::Error> {
-    match Value::from_json(json.clone()) {
-        Ok(value) => Ok((value, false)),
-        Err(e) => {
-            let mut relaxed = json.clone();
-            if !canonicalize_bytes(&mut relaxed) {
-                return Err(e);
-            }
-            Value::from_json(relaxed).map(|v| (v, true)).map_err(|_| e)
-        }
-    }
+/// Converts fixture JSON to a `Value`. The fixtures' `$bytes` are unpadded base64, and one
+/// case writes `"123"`, whose trailing bits are not zero; core decodes it leniently, as the
+/// interop README asks.
+fn to_value(json: &serde_json::Value) -> Result<Value, serde_json::Error> {
+    Value::from_json(json.clone())
 }
 
-/// Rewrites every `{"$bytes": s}` whose `s` only a lenient decoder accepts; whether any was.
-fn canonicalize_bytes(json: &mut serde_json::Value) -> bool {
-    use base64::engine::{
-        general_purpose, DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig,
-    };
-    use base64::Engine as _;
-    const LENIENT: GeneralPurpose = GeneralPurpose::new(
-        &base64::alphabet::STANDARD,
-        GeneralPurposeConfig::new()
-            .with_decode_allow_trailing_bits(true)
-            .with_decode_padding_mode(DecodePaddingMode::Indifferent),
-    );
-    match json {
-        serde_json::Value::Object(map) => {
-            if let (1, Some(serde_json::Value::String(text))) = (map.len(), map.get("$bytes")) {
-                if general_purpose::STANDARD_NO_PAD.decode(text).is_err() {
-                    if let Ok(bytes) = LENIENT.decode(text) {
-                        let canonical = general_purpose::STANDARD_NO_PAD.encode(bytes);
-                        map.insert("$bytes".into(), canonical.into());
-                        return true;
-                    }
-                }
-                return false;
-            }
-            map.values_mut()
-                .fold(false, |any, v| canonicalize_bytes(v) | any)
-        }
-        serde_json::Value::Array(items) => items
-            .iter_mut()
-            .fold(false, |any, v| canonicalize_bytes(v) | any),
-        _ => false,
-    }
-}
-
-fn record_data(
-    tally: &mut Tally,
-    catalog: &Catalog,
-    relaxed_bytes: &mut usize,
-) -> Result<usize, String> {
+fn record_data(tally: &mut Tally, catalog: &Catalog) -> Result<usize, String> {
     let mut seen = 0;
     for (file, valid) in [
         ("record-data-valid.json", true),
@@ -184,12 +135,7 @@ fn record_data(
             seen += 1;
             let what = format!("{file} {:?}", name_of(&case));
             let value = match to_value(&case["data"]) {
-                Ok((value, relaxed)) => {
-                    if relaxed {
-                        *relaxed_bytes += 1;
-                    }
-                    value
-                }
+                Ok(value) => value,
                 // The data model itself refuses it: invalid either way.
                 Err(e) => {
                     tally.check(!valid, &what, &format!("not data-model JSON: {e}"));
@@ -282,9 +228,8 @@ fn main() -> ExitCode {
         failed: 0,
         verbose,
     };
-    let mut relaxed_bytes = 0;
     match Catalog::load_dir(format!("{INTEROP}/catalog")) {
-        Ok(catalog) => match record_data(&mut records, &catalog, &mut relaxed_bytes) {
+        Ok(catalog) => match record_data(&mut records, &catalog) {
             Ok(n) if n == RECORD_CASES => {}
             Ok(n) => {
                 println!("interop-lexicon: expected {RECORD_CASES} record cases, found {n}");
@@ -299,12 +244,6 @@ fn main() -> ExitCode {
             println!("interop-lexicon: the fixture catalog does not load: {e}");
             records.failed += 1;
         }
-    }
-    if relaxed_bytes > 0 {
-        println!(
-            "interop-lexicon: note: {relaxed_bytes} case(s) hold $bytes with non-zero trailing \
-             bits, which atdata-core's base64 decoder refuses; re-encoded here (see to_value)"
-        );
     }
     println!(
         "interop-lexicon record data: {} passed, {} failed",
