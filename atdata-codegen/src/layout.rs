@@ -1,0 +1,171 @@
+//! The file layout: one file per module, a module per NSID segment.
+//!
+//! A document becomes `a/b/c.rs` (or `a/b/c/mod.rs` when other documents live under its NSID
+//! too); a namespace without a document of its own becomes `a/b/mod.rs`, which declares its
+//! children and re-exports their main types (`pub use self::post::Record as Post;`). The root
+//! file declares the top-level namespaces, gated by feature when asked, and `ids`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use crate::docs::write_inner_doc;
+use crate::names::{screaming, Scope};
+use crate::plan::Plan;
+
+/// One module of the tree.
+#[derive(Default)]
+pub(crate) struct Node {
+    /// The NSID prefix (or full NSID) this module stands for.
+    pub(crate) nsid: String,
+    /// Whether a generated document lives here.
+    pub(crate) doc: bool,
+    /// Groups (by index) with documents at or below this module.
+    pub(crate) groups: BTreeSet<usize>,
+    /// The group whose prefix is exactly this module, if any.
+    pub(crate) group_root: Option<usize>,
+    pub(crate) children: BTreeMap<String, Node>,
+}
+
+impl Node {
+    /// The tree of the generated documents.
+    pub(crate) fn build(plan: &Plan<'_>) -> Node {
+        let mut root = Node::default();
+        for (doc, info) in plan.generated() {
+            let nsid = doc.id.as_str();
+            let segments: Vec<&str> = nsid.split('.').collect();
+            let mut node = &mut root;
+            if let Some(g) = info.group {
+                node.groups.insert(g);
+            }
+            for (depth, name) in info.module.iter().enumerate() {
+                node = node.children.entry(name.clone()).or_default();
+                node.nsid = segments[..=depth.min(segments.len() - 1)].join(".");
+                if let Some(g) = info.group {
+                    node.groups.insert(g);
+                    if plan.groups[g].prefix == node.nsid {
+                        node.group_root = Some(g);
+                    }
+                }
+            }
+            node.doc = true;
+        }
+        root
+    }
+
+    /// The file of the module at `path` (`a/b.rs`, or `a/b/mod.rs` when it has children).
+    pub(crate) fn file(path: &[String], has_children: bool) -> PathBuf {
+        let mut file = PathBuf::new();
+        for (i, seg) in path.iter().enumerate() {
+            let seg = seg.strip_prefix("r#").unwrap_or(seg);
+            if i + 1 == path.len() && !has_children {
+                file.push(format!("{seg}.rs"));
+            } else {
+                file.push(seg);
+            }
+        }
+        if has_children || path.is_empty() {
+            file.push("mod.rs");
+        }
+        file
+    }
+}
+
+/// The `pub mod` lines (with their `cfg`) and re-exports of `node`'s children.
+pub(crate) fn children_items(plan: &Plan<'_>, node: &Node, features: bool) -> String {
+    let mut out = String::new();
+    for (name, child) in &node.children {
+        if features {
+            if let Some(cfg) = cfg_for(plan, child) {
+                let _ = writeln!(out, "#[cfg({cfg})]");
+            }
+        }
+        let _ = writeln!(out, "pub mod {name};");
+    }
+    let mut reexports = String::new();
+    for (name, child) in &node.children {
+        if !child.doc {
+            continue;
+        }
+        let Some((local, alias)) = plan.docs.get(&child.nsid).and_then(|i| i.reexport.clone())
+        else {
+            continue;
+        };
+        if local == alias {
+            let _ = writeln!(reexports, "pub use self::{name}::{local};");
+        } else {
+            let _ = writeln!(reexports, "pub use self::{name}::{local} as {alias};");
+        }
+    }
+    if !reexports.is_empty() {
+        out.push('\n');
+        out.push_str(&reexports);
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out
+}
+
+/// The `cfg` of child module `child`: its group's feature where the group starts, nothing
+/// inside a group (an ancestor is gated already), `any(…)` of the groups below a module above
+/// them.
+fn cfg_for(plan: &Plan<'_>, child: &Node) -> Option<String> {
+    if let Some(g) = child.group_root {
+        return Some(format!("feature = \"{}\"", plan.feature(g)));
+    }
+    let inside_a_group = plan
+        .groups
+        .iter()
+        .any(|g| child.nsid.starts_with(&format!("{}.", g.prefix)));
+    if inside_a_group {
+        return None;
+    }
+    let features: Vec<String> = child
+        .groups
+        .iter()
+        .map(|g| format!("feature = \"{}\"", plan.feature(*g)))
+        .collect();
+    match features.len() {
+        0 => None,
+        1 => features.into_iter().next(),
+        _ => Some(format!("any({})", features.join(", "))),
+    }
+}
+
+/// A namespace module without a document.
+pub(crate) fn namespace_file(plan: &Plan<'_>, node: &Node, features: bool) -> String {
+    let mut out = String::new();
+    write_inner_doc(&mut out, &format!("`{}.*` lexicons.", node.nsid));
+    write_inner_doc(&mut out, "\nGenerated by atdata-codegen; do not edit.");
+    out.push('\n');
+    out.push_str(&children_items(plan, node, features));
+    out
+}
+
+/// The root module: the top-level namespaces and `ids`.
+pub(crate) fn root_file(plan: &Plan<'_>, node: &Node, features: bool, preamble: &str) -> String {
+    let mut out = String::new();
+    out.push_str(preamble);
+    out.push_str("pub mod ids;\n");
+    out.push_str(&children_items(plan, node, features));
+    out
+}
+
+/// `ids.rs`: a constant per generated NSID (`APP_BSKY_FEED_POST`).
+pub(crate) fn ids_file(plan: &Plan<'_>) -> String {
+    let mut out = String::new();
+    write_inner_doc(
+        &mut out,
+        "The NSID of every generated lexicon, as a constant: `ids::APP_BSKY_FEED_POST` is\n`\"app.bsky.feed.post\"`.\n\nGenerated by atdata-codegen; do not edit.",
+    );
+    out.push('\n');
+    let mut scope = Scope::new();
+    for (doc, _) in plan.generated() {
+        let nsid = doc.id.as_str();
+        let name = nsid.split('.').map(screaming).collect::<Vec<_>>().join("_");
+        let name = scope.claim(&name);
+        let _ = writeln!(out, "/// `{nsid}`.\npub const {name}: &str = \"{nsid}\";");
+    }
+    out
+}

@@ -1,0 +1,144 @@
+//! # atdata-codegen
+//!
+//! Rust types from AT Protocol lexicons: one module per lexicon document, with
+//!
+//! - a struct per object and record (`pub` fields, `new(required…)`, chainable setters, unknown
+//!   keys kept in `extra` so data round-trips byte for byte);
+//! - an enum per union (a boxed variant per member, `Unknown(Value)` when the union is open);
+//! - constants for tokens and known string values, type aliases for other definitions;
+//! - for each query and procedure, `Params`, `Input`, `Output`, `Error` and a request type that
+//!   implements [`atdata_core::xrpc::XrpcRequest`]; for each subscription, its `Message` union
+//!   and a type implementing [`atdata_core::xrpc::XrpcSubscription`];
+//! - an `ids` module with the NSID of every document.
+//!
+//! Serialization goes through the support module of `atdata-client` (`atdata_client::runtime`),
+//! so generated code depends on that crate only.
+//!
+//! ```no_run
+//! use atdata_codegen::{CrateOptions, Generator};
+//! use atdata_lexicon::Catalog;
+//!
+//! let catalog = Catalog::load_dir("lexicons")?;
+//! let tree = Generator::new(&catalog).generate_crate(&CrateOptions::new("my-lexicons"))?;
+//! tree.write_to("my-lexicons")?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Output is deterministic: the same lexicons always give the same files.
+
+mod docs;
+mod emit;
+mod generator;
+mod layout;
+mod manifest;
+mod names;
+mod plan;
+pub mod presets;
+mod rustfmt;
+mod tree;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub use generator::Generator;
+pub use manifest::{CrateOptions, Dependency};
+pub use plan::External;
+pub use tree::GeneratedTree;
+
+/// Why code could not be generated.
+#[derive(Debug, thiserror::Error)]
+pub enum CodegenError {
+    /// The lexicons could not be loaded.
+    #[error(transparent)]
+    Catalog(#[from] atdata_lexicon::CatalogError),
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// `rustfmt` is missing or rejected the output.
+    #[error("rustfmt failed: {message}")]
+    Rustfmt {
+        /// What it said.
+        message: String,
+    },
+    /// A bug in the generator.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// Something the generator worked around: a reference it could not type, a union member it
+/// skipped, ….
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Warning {
+    /// Where in the lexicons (`app.bsky.feed.post#main.embed`).
+    pub origin: String,
+    /// What happened.
+    pub message: String,
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.origin, self.message)
+    }
+}
+
+/// What [`generate_dir`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// Lexicon documents read.
+    pub documents: usize,
+    /// Files written.
+    pub files: usize,
+    /// What the generator worked around.
+    pub warnings: Vec<Warning>,
+}
+
+/// `atdata lexicon gen`: generates Rust from the lexicons under `lexicons` into `out`.
+///
+/// With `crate_name`, `out` becomes a ready-to-build crate (`Cargo.toml`, `src/lib.rs`, one
+/// feature per namespace) depending on `atdata-core` and `atdata-client` of this version.
+/// Without it, `out` receives a module tree (`mod.rs` and below) to mount anywhere in a crate
+/// that depends on `atdata-client`, e.g. with `mod lexicons;` for `out` = `src/lexicons`.
+///
+/// Official lexicons (`com.atproto`, `app.bsky`, `chat.bsky`, `tools.ozone`) found beside the
+/// user's own are not generated again: references to them become the types of `atdata-client`.
+/// A folder holding only official lexicons is generated whole. References to lexicons that are
+/// not in the folder at all cannot be typed (their shape is unknown) and become `Value`, with a
+/// warning in the summary. Earlier output that is no longer generated is deleted.
+pub fn generate_dir(
+    lexicons: &Path,
+    out: &Path,
+    crate_name: Option<&str>,
+) -> Result<Summary, CodegenError> {
+    let catalog = atdata_lexicon::Catalog::load_dir(lexicons)?;
+    let own: std::collections::BTreeSet<String> = catalog
+        .docs()
+        .map(|d| {
+            d.id.as_str()
+                .split('.')
+                .take(2)
+                .collect::<Vec<_>>()
+                .join(".")
+        })
+        .filter(|prefix| !presets::OFFICIAL.iter().any(|(p, _)| p == prefix))
+        .collect();
+    let mut generator = Generator::new(&catalog);
+    if !own.is_empty() {
+        generator = generator.namespaces(own).atdata_client_externals();
+    }
+    let tree = match crate_name {
+        Some(name) => generator.generate_crate(&CrateOptions::new(name))?,
+        None => generator.generate()?,
+    };
+    tree.write_to(out)?;
+    Ok(Summary {
+        documents: catalog.len(),
+        files: tree.files.len(),
+        warnings: tree.warnings,
+    })
+}

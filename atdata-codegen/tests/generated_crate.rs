@@ -1,0 +1,122 @@
+//! `generate_crate` gives a crate that builds. Ignored by default (it runs `cargo build` on a
+//! crate outside the workspace); run it with
+//! `cargo test -p atdata-codegen --test generated_crate -- --ignored`.
+
+#[path = "support/edge_config.rs"]
+#[allow(dead_code)]
+mod edge_config;
+
+use std::path::Path;
+use std::process::Command;
+
+use atdata_codegen::{CrateOptions, Dependency, Generator};
+
+#[test]
+fn manifest_lists_features_and_dependencies() {
+    let catalog = edge_config::catalog();
+    let options = CrateOptions {
+        name: "edge-lexicons".into(),
+        atdata: Dependency::Version("0.1".into()),
+    };
+    let tree = Generator::new(&catalog)
+        .namespaces(["com.example"])
+        .atdata_client_externals()
+        .rustfmt(false)
+        .generate_crate(&options)
+        .expect("generate");
+    let manifest = &tree.files[Path::new("Cargo.toml")];
+    assert!(manifest.contains("name = \"edge-lexicons\""), "{manifest}");
+    assert!(
+        manifest.contains("default = [\"com-example\"]"),
+        "{manifest}"
+    );
+    assert!(manifest.contains("com-example = []"), "{manifest}");
+    // strongRef comes from atdata-client, so its feature is turned on.
+    assert!(
+        manifest.contains(
+            "atdata-client = { version = \"0.1\", default-features = false, features = [\"com-atproto\"] }"
+        ),
+        "{manifest}"
+    );
+    assert!(tree.files.contains_key(Path::new("src/lib.rs")));
+    assert!(tree
+        .files
+        .contains_key(Path::new("src/com/example/edge/post.rs")));
+}
+
+#[test]
+#[ignore = "runs cargo build on a generated crate (slow)"]
+fn generated_crate_builds() {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let workspace = workspace.canonicalize().expect("workspace");
+    let out = std::env::temp_dir().join(format!("atdata-generated-crate-{}", std::process::id()));
+    let catalog = edge_config::catalog();
+    let options = CrateOptions {
+        name: "edge-lexicons".into(),
+        atdata: Dependency::Path {
+            core: workspace.join("atdata-core"),
+            client: workspace.join("atdata-client"),
+        },
+    };
+    let tree = Generator::new(&catalog)
+        .namespaces(["com.example"])
+        .atdata_client_externals()
+        .generate_crate(&options)
+        .expect("generate");
+    tree.write_to(&out).expect("write");
+    // A crate of its own, even though it sits in the temp folder.
+    let manifest = out.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).expect("manifest");
+    std::fs::write(&manifest, format!("{text}\n[workspace]\n")).expect("manifest");
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "--manifest-path"])
+        .arg(&manifest)
+        .env("CARGO_TARGET_DIR", workspace.join("target"))
+        .status()
+        .expect("run cargo");
+    let _ = std::fs::remove_dir_all(&out);
+    assert!(status.success(), "the generated crate builds");
+}
+
+#[test]
+fn generate_dir_writes_modules_or_a_crate() {
+    let dir = std::env::temp_dir().join(format!("atdata-generate-dir-{}", std::process::id()));
+    let lexicons = dir.join("lexicons");
+    // The edge-case lexicons plus one official lexicon they reference.
+    copy_dir(&edge_config::tests_dir().join("lexicons"), &lexicons);
+    let strong_ref =
+        edge_config::tests_dir().join("../../testdata/lexicons/com/atproto/repo/strongRef.json");
+    std::fs::create_dir_all(lexicons.join("com/atproto/repo")).expect("mkdir");
+    std::fs::copy(strong_ref, lexicons.join("com/atproto/repo/strongRef.json")).expect("copy");
+
+    let modules = dir.join("modules");
+    let summary = atdata_codegen::generate_dir(&lexicons, &modules, None).expect("modules");
+    assert_eq!(summary.documents, 12);
+    assert!(modules.join("mod.rs").exists());
+    assert!(modules.join("com/example/edge/post.rs").exists());
+    // The official lexicon is atdata-client's, not generated again.
+    assert!(!modules.join("com/atproto").exists());
+    let post = std::fs::read_to_string(modules.join("com/example/edge/post.rs")).expect("post");
+    assert!(post.contains("::atdata_client::api::com::atproto::repo::strong_ref::Main"));
+    assert_eq!(summary.warnings.len(), 1, "{:?}", summary.warnings);
+
+    let krate = dir.join("crate");
+    let summary =
+        atdata_codegen::generate_dir(&lexicons, &krate, Some("my-lexicons")).expect("crate");
+    assert!(krate.join("Cargo.toml").exists());
+    assert!(krate.join("src/lib.rs").exists());
+    assert_eq!(summary.files, 17);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            copy_dir(&path, &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(&path, to.join(entry.file_name())).expect("copy");
+        }
+    }
+}
