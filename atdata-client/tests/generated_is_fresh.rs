@@ -1,5 +1,5 @@
 //! The checked-in API (`src/api`) and the feature block of `Cargo.toml` are exactly what
-//! atdata-codegen makes of `testdata/lexicons` today. If this fails, regenerate:
+//! atdata-codegen makes of `atdata-lexicon/lexicons` today. If this fails, regenerate:
 //!
 //! ```sh
 //! cargo run -p atdata-codegen --example regen
@@ -13,8 +13,8 @@ use atdata_lexicon::Catalog;
 #[test]
 fn checked_in_api_matches_the_generator() {
     let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let catalog =
-        Catalog::load_dir(crate_dir.join("../testdata/lexicons")).expect("official lexicons load");
+    let catalog = Catalog::load_dir(crate_dir.join("../atdata-lexicon/lexicons"))
+        .expect("official lexicons load");
     let tree = presets::atdata_client(&catalog)
         .generate()
         .expect("generation succeeds");
@@ -39,8 +39,8 @@ fn checked_in_api_matches_the_generator() {
 #[test]
 fn generation_is_deterministic() {
     let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let catalog =
-        Catalog::load_dir(crate_dir.join("../testdata/lexicons")).expect("official lexicons load");
+    let catalog = Catalog::load_dir(crate_dir.join("../atdata-lexicon/lexicons"))
+        .expect("official lexicons load");
     // Unformatted, to compare the generator's own output twice without rustfmt in between.
     let generator = presets::atdata_client(&catalog).rustfmt(false);
     let a = generator.generate().expect("first run");

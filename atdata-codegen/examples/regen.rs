@@ -1,7 +1,7 @@
 //! Regenerates the checked-in generated code:
 //!
 //! - `atdata-client/src/api` and the feature block of `atdata-client/Cargo.toml`, from
-//!   `testdata/lexicons`;
+//!   `atdata-lexicon/lexicons`;
 //! - `atdata-codegen/tests/edge`, from the edge-case lexicons in `atdata-codegen/tests/lexicons`.
 //!
 //! ```sh
@@ -29,7 +29,7 @@ fn main() -> ExitCode {
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let catalog = Catalog::load_dir(workspace.join("testdata/lexicons"))?;
+    let catalog = Catalog::load_dir(workspace.join("atdata-lexicon/lexicons"))?;
     let tree = presets::atdata_client(&catalog).generate()?;
     let client = workspace.join("atdata-client");
     tree.write_to(client.join("src/api"))?;

@@ -115,7 +115,7 @@ pub fn generate_dir(
     out: &Path,
     crate_name: Option<&str>,
 ) -> Result<Summary, CodegenError> {
-    let catalog = atdata_lexicon::Catalog::load_dir(lexicons)?;
+    let mut catalog = atdata_lexicon::Catalog::load_dir(lexicons)?;
     let own: std::collections::BTreeSet<String> = catalog
         .docs()
         .map(|d| {
@@ -127,6 +127,17 @@ pub fn generate_dir(
         })
         .filter(|prefix| !presets::OFFICIAL.iter().any(|(p, _)| p == prefix))
         .collect();
+    let documents = catalog.len();
+    if !own.is_empty() {
+        // The user's lexicons may refer to official ones (`com.atproto.repo.strongRef`, …)
+        // without carrying copies: the compiled-in official tree fills the gaps, and those
+        // references become atdata-client's types.
+        for doc in atdata_lexicon::official::catalog().docs() {
+            if catalog.doc(doc.id.as_str()).is_none() {
+                catalog.add(doc.clone())?;
+            }
+        }
+    }
     let mut generator = Generator::new(&catalog);
     if !own.is_empty() {
         generator = generator.namespaces(own).atdata_client_externals();
@@ -137,7 +148,7 @@ pub fn generate_dir(
     };
     tree.write_to(out)?;
     Ok(Summary {
-        documents: catalog.len(),
+        documents,
         files: tree.files.len(),
         warnings: tree.warnings,
     })

@@ -84,8 +84,8 @@ fn generate_dir_writes_modules_or_a_crate() {
     let lexicons = dir.join("lexicons");
     // The edge-case lexicons plus one official lexicon they reference.
     copy_dir(&edge_config::tests_dir().join("lexicons"), &lexicons);
-    let strong_ref =
-        edge_config::tests_dir().join("../../testdata/lexicons/com/atproto/repo/strongRef.json");
+    let strong_ref = edge_config::tests_dir()
+        .join("../../atdata-lexicon/lexicons/com/atproto/repo/strongRef.json");
     std::fs::create_dir_all(lexicons.join("com/atproto/repo")).expect("mkdir");
     std::fs::copy(strong_ref, lexicons.join("com/atproto/repo/strongRef.json")).expect("copy");
 

@@ -22,7 +22,7 @@ const MIDSIZE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../testdata/corpus/repo-stream/car-samples/midsize.car"
 );
-const LEXICONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/lexicons");
+const LEXICONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/lexicons");
 
 fn kind_of(collection: &str, value: &Value) -> Option<&'static str> {
     Some(match collection {

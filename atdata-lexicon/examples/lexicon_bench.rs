@@ -4,11 +4,11 @@
 //! # Once: the typical Bluesky records (posts, likes, follows, reposts) of a repository
 //! # export that pass strict validation, as a JSON array of atproto JSON records.
 //! cargo run --release -p atdata-lexicon --example lexicon_bench -- export \
-//!     --car testdata/corpus/repo-stream/car-samples/midsize.car --lexicons testdata/lexicons \
+//!     --car testdata/corpus/repo-stream/car-samples/midsize.car --lexicons atdata-lexicon/lexicons \
 //!     --out records.json
 //! # Timed: every record validated once per iteration; prints one JSON line.
 //! cargo run --release -p atdata-lexicon --example lexicon_bench -- run \
-//!     --records records.json --lexicons testdata/lexicons --iters 30 [--repr value|value-ref]
+//!     --records records.json --lexicons atdata-lexicon/lexicons --iters 30 [--repr value|value-ref]
 //! ```
 //!
 //! Records are parsed before timing: the timed work is validation alone, as on the Node side

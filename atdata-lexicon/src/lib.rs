@@ -29,6 +29,8 @@
 pub mod catalog;
 pub mod doc;
 pub mod lint;
+#[cfg(feature = "official")]
+pub mod official;
 pub mod reference;
 pub mod schema;
 pub mod validate;

@@ -1,5 +1,5 @@
 //! Every record of the real repository exports in `testdata/corpus/` against the official
-//! lexicons in `testdata/lexicons/`, as owned `Value`s and as zero-copy `ValueRef`s.
+//! lexicons in `atdata-lexicon/lexicons/`, as owned `Value`s and as zero-copy `ValueRef`s.
 //!
 //! Real data is not all valid under today's lexicons: records written in 2023 can hold forms
 //! the lexicons (and the spec) have since tightened. The test therefore does not demand that
@@ -16,7 +16,7 @@ use atdata_lexicon::validate::{Problem, ValidateOptions, ValidationError};
 use atdata_lexicon::{Catalog, Target};
 
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/corpus");
-const LEXICONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/lexicons");
+const LEXICONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/lexicons");
 
 fn cars(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("corpus dir") {

@@ -3,7 +3,7 @@
 use atdata_lexicon::lint::{lint, lint_json_dir, Lint, Rule, Severity};
 use atdata_lexicon::Catalog;
 
-const LEXICONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/lexicons");
+const LEXICONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/lexicons");
 const INTEROP_CATALOG: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../testdata/interop/lexicon/catalog"

@@ -10,7 +10,7 @@ use atdata_core::{Cid, Map, Value};
 use atdata_lexicon::{Catalog, DefRef, Target};
 use proptest::prelude::*;
 
-const LEXICONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/lexicons");
+const LEXICONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/lexicons");
 
 fn catalog() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();

@@ -3,7 +3,7 @@
 
 use atdata_lexicon::Catalog;
 
-const LEXICONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/lexicons");
+const LEXICONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/lexicons");
 
 #[test]
 fn every_official_lexicon_parses_and_every_ref_resolves() {

@@ -31,6 +31,9 @@ pub enum LexiconCommand {
     Validate(ValidateArgs),
     /// Lint every lexicon under DIR; exit 1 if any lint is an error.
     Lint(LintArgs),
+    /// Generate Rust types (records, objects, unions, XRPC requests) from the lexicons under
+    /// --lexicons into --out: a module tree, or with --crate a ready-to-build crate.
+    Gen(GenArgs),
 }
 
 #[derive(Args)]
@@ -66,11 +69,64 @@ pub struct LintArgs {
     dir: PathBuf,
 }
 
+#[derive(Args)]
+pub struct GenArgs {
+    /// Folder of lexicon JSON files (read recursively). References to official lexicons
+    /// (com.atproto, app.bsky, …) need not be copied in: they use atdata-client's types.
+    #[arg(long, value_name = "DIR")]
+    lexicons: PathBuf,
+    /// Where to write: a module tree (mod.rs and below), or the crate with --crate.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Write a whole crate named NAME (Cargo.toml with one feature per namespace, src/lib.rs).
+    #[arg(long = "crate", value_name = "NAME")]
+    crate_name: Option<String>,
+}
+
 pub fn run(command: LexiconCommand, out: &Output) -> Result<(), Failure> {
     match command {
         LexiconCommand::Validate(args) => validate(&args, out),
         LexiconCommand::Lint(args) => lint(&args, out),
+        LexiconCommand::Gen(args) => gen(&args, out),
     }
+}
+
+fn gen(args: &GenArgs, out: &Output) -> Result<(), Failure> {
+    if let Some(name) = &args.crate_name {
+        let valid = name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+        if !valid {
+            usage(format!(
+                "--crate {name:?}: a crate name is ASCII letters, digits, '-' and '_'"
+            ));
+        }
+    }
+    let summary =
+        atdata_codegen::generate_dir(&args.lexicons, &args.out, args.crate_name.as_deref())
+            .map_err(|e| Failure::Unreadable(format!("generating code: {e}")))?;
+    let warnings: Vec<String> = summary.warnings.iter().map(ToString::to_string).collect();
+    let json = serde_json::json!({
+        "lexicons": summary.documents,
+        "files": summary.files,
+        "out": args.out.display().to_string(),
+        "crate": args.crate_name,
+        "warnings": warnings,
+    });
+    out.emit(&json, || {
+        let mut text = format!(
+            "generated {} files from {} lexicons into {}",
+            summary.files,
+            summary.documents,
+            args.out.display()
+        );
+        for warning in &warnings {
+            text.push_str(&format!("\nwarning: {warning}"));
+        }
+        text
+    });
+    Ok(())
 }
 
 /// Exits with status 2 and clap's usage-error format.

@@ -15,7 +15,8 @@ pub fn tests_dir() -> PathBuf {
 /// (`com.atproto.repo.strongRef`), which resolves to atdata-client's type.
 pub fn catalog() -> Catalog {
     let mut catalog = Catalog::load_dir(tests_dir().join("lexicons")).expect("edge lexicons load");
-    let strong_ref = tests_dir().join("../../testdata/lexicons/com/atproto/repo/strongRef.json");
+    let strong_ref =
+        tests_dir().join("../../atdata-lexicon/lexicons/com/atproto/repo/strongRef.json");
     let text = std::fs::read_to_string(strong_ref).expect("read strongRef");
     catalog.add_json(&text).expect("strongRef parses");
     catalog
