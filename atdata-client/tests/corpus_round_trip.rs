@@ -70,18 +70,6 @@ const INVALID: &[(&str, &str, &str)] = &[
         "app.bsky.graph.follow/3jqexxcvyok2y",
         "subject: invalid type: map",
     ),
-    // Link facets whose `uri` ends in a curly apostrophe (`https://fly.io’s`): atdata-core's
-    // `Uri`, like indigo's, allows ASCII only; the TypeScript validator accepts them.
-    (
-        "midsize.car",
-        "app.bsky.feed.post/3lmwr6wcmm22b",
-        "facets[0].features[0].uri: invalid URI",
-    ),
-    (
-        "midsize.car",
-        "app.bsky.feed.post/3lzrhqw3m7c2p",
-        "facets[0].features[0].uri: invalid URI",
-    ),
 ];
 
 /// A round trip of one record's bytes.

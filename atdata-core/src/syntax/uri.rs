@@ -15,9 +15,9 @@ const fn err(reason: &'static str) -> SyntaxError {
 ///
 /// The check is deliberately shallow, like the reference implementations: a scheme (an
 /// ASCII letter, then letters, digits, `+`, `-` or `.`), a `:`, then at least one
-/// more character, with every character printable ASCII (no spaces or control
-/// characters; non-ASCII must be percent-encoded). It does not parse authorities,
-/// paths or percent-escapes.
+/// more character, with no whitespace or control characters anywhere. Non-ASCII text is
+/// accepted as the TypeScript reference accepts it (IRIs like `https://fly.io’s` appear in real
+/// link facets). It does not parse authorities, paths or percent-escapes.
 ///
 /// ```
 /// use atdata_core::syntax::check_uri_syntax;
@@ -26,6 +26,8 @@ const fn err(reason: &'static str) -> SyntaxError {
 /// assert!(check_uri_syntax("did:plc:44ybard66vv44zksje25o7dz").is_ok());
 /// assert!(check_uri_syntax("example.com").is_err());
 /// assert!(check_uri_syntax("https://example.com/a b").is_err());
+/// assert!(check_uri_syntax("https://fly.io’s").is_ok());
+/// assert!(check_uri_syntax("https://example.com/\u{2003}").is_err());
 /// ```
 pub fn check_uri_syntax(s: &str) -> Result<(), SyntaxError> {
     let b = s.as_bytes();
@@ -48,8 +50,17 @@ pub fn check_uri_syntax(s: &str) -> Result<(), SyntaxError> {
     if rest.is_empty() {
         return Err(err("nothing after the scheme"));
     }
-    if !rest.iter().all(u8::is_ascii_graphic) {
-        return Err(err("whitespace, control or non-ASCII character"));
+    // Printable ASCII, or any non-ASCII character that is not whitespace or a control (the
+    // TypeScript reference accepts `https://fly.io’s`, and real posts link such text).
+    let rest_text = &s[colon + 1..];
+    if !rest_text.chars().all(|c| {
+        if c.is_ascii() {
+            c.is_ascii_graphic()
+        } else {
+            !c.is_whitespace() && !c.is_control() && c != '\u{feff}'
+        }
+    }) {
+        return Err(err("whitespace or control character"));
     }
     Ok(())
 }
