@@ -62,6 +62,18 @@ impl AtIdentifier {
         Self::parse_with(s, SharedStr::new)
     }
 
+    /// Checks that `s` is a DID or handle without building one (no allocation): the same
+    /// verdict and error as [`AtIdentifier::new`].
+    pub fn check(s: &str) -> Result<(), SyntaxError> {
+        validate(s).map(drop).map_err(|e| {
+            if e.kind() == SyntaxKind::AtIdentifier {
+                e
+            } else {
+                e.within(SyntaxKind::AtIdentifier)
+            }
+        })
+    }
+
     fn parse_with<S: AsRef<str>>(
         s: S,
         to_shared: impl FnOnce(S) -> SharedStr,

@@ -119,6 +119,12 @@ macro_rules! string_type {
             pub fn as_str(&self) -> &str {
                 self.inner.as_str()
             }
+
+            #[doc = concat!("Checks that `s` is ", $what, " without building one (no allocation):")]
+            /// the same verdict and error as `new`, for validators that only need the answer.
+            pub fn check(s: &str) -> Result<(), $crate::syntax::SyntaxError> {
+                Self::parse_meta(s).map(drop)
+            }
         }
 
         impl ::std::str::FromStr for $ty {

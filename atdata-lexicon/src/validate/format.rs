@@ -14,19 +14,19 @@ use crate::schema::StringFormat;
 
 /// Checks `s` against `format`.
 ///
-/// Most core parsers build their owned identifier on success; the few small allocations that
-/// costs are the price of using the one tested implementation of each syntax.
+/// Uses core's check-only entry points: the same tested parsers as the identifier types, without
+/// allocating the identifier.
 pub(crate) fn check_format(format: StringFormat, s: &str) -> Result<(), SyntaxError> {
     match format {
-        StringFormat::AtIdentifier => AtIdentifier::new(s).map(drop),
-        StringFormat::AtUri => AtUri::new(s).map(drop),
+        StringFormat::AtIdentifier => AtIdentifier::check(s),
+        StringFormat::AtUri => AtUri::check(s),
         StringFormat::Cid => check_cid_syntax(s),
-        StringFormat::Datetime => Datetime::new(s).map(drop),
-        StringFormat::Did => Did::new(s).map(drop),
-        StringFormat::Handle => Handle::new(s).map(drop),
-        StringFormat::Language => Language::new(s).map(drop),
-        StringFormat::Nsid => Nsid::new(s).map(drop),
-        StringFormat::RecordKey => RecordKey::new(s).map(drop),
+        StringFormat::Datetime => Datetime::check(s),
+        StringFormat::Did => Did::check(s),
+        StringFormat::Handle => Handle::check(s),
+        StringFormat::Language => Language::check(s),
+        StringFormat::Nsid => Nsid::check(s),
+        StringFormat::RecordKey => RecordKey::check(s),
         StringFormat::Tid => Tid::new(s).map(drop),
         StringFormat::Uri => check_uri_syntax(s),
     }
