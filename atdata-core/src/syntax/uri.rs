@@ -85,6 +85,8 @@ mod tests {
             "go://?Mercedes%20Benz",
             "at://handle.example.com/nsid/rkey",
             "web+ap:x",
+            "https://example.com/caf\u{e9}",
+            "https://fly.io\u{2019}s",
         ] {
             assert!(is_valid_uri_syntax(s), "{s}");
         }
@@ -102,11 +104,15 @@ mod tests {
             ("http:", "nothing after the scheme"),
             (
                 "https://example.com/path gap",
-                "whitespace, control or non-ASCII character",
+                "whitespace or control character",
             ),
             (
-                "https://example.com/caf\u{e9}",
-                "whitespace, control or non-ASCII character",
+                "https://example.com/a\u{2003}b",
+                "whitespace or control character",
+            ),
+            (
+                "https://example.com/a\u{85}b",
+                "whitespace or control character",
             ),
         ] {
             assert_eq!(check_uri_syntax(s).map_err(|e| e.reason()), Err(why), "{s}");
