@@ -78,10 +78,26 @@ fn url_len(text: &str) -> Option<usize> {
 
 /// The first sentence of a description (for short docs such as setters'), escaped.
 pub(crate) fn first_sentence(text: &str) -> String {
+    // Abbreviations whose period does not end a sentence.
+    const ABBREVIATIONS: [&str; 5] = ["e.g", "i.e", "etc", "vs", "cf"];
     let text = text.trim();
-    let end = text
-        .find(". ")
-        .map(|i| i + 1)
+    let mut end = None;
+    for (i, _) in text.match_indices(". ") {
+        let before = &text[..i];
+        let abbreviated = ABBREVIATIONS.iter().any(|a| {
+            before.len() >= a.len()
+                && before[before.len() - a.len()..].eq_ignore_ascii_case(a)
+                && before[..before.len() - a.len()]
+                    .chars()
+                    .next_back()
+                    .is_none_or(|c| !c.is_alphanumeric())
+        });
+        if !abbreviated {
+            end = Some(i + 1);
+            break;
+        }
+    }
+    let end = end
         .or_else(|| text.find('\n'))
         .unwrap_or(text.len());
     escape(&text[..end])
@@ -90,6 +106,17 @@ pub(crate) fn first_sentence(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_sentence_skips_abbreviations() {
+        assert_eq!(
+            first_sentence("An SPDX expression, e.g. 'CC-BY-4.0'. More."),
+            "An SPDX expression, e.g. 'CC-BY-4.0'."
+        );
+        assert_eq!(first_sentence("One. Two."), "One.");
+        assert_eq!(first_sentence("Lists (i.e. arrays). Then"), "Lists (i.e. arrays).");
+        assert_eq!(first_sentence("No period"), "No period");
+    }
 
     #[test]
     fn markdown_is_neutralised() {

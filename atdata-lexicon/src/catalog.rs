@@ -172,6 +172,24 @@ impl Catalog {
         Ok(())
     }
 
+    /// Adds a copy of every document of `other` this catalog lacks, and returns their NSIDs.
+    ///
+    /// For user lexicons that refer to official ones without carrying copies:
+    /// `catalog.fill_from(atdata_lexicon::official::catalog())` (feature `official`).
+    pub fn fill_from(&mut self, other: &Catalog) -> std::collections::BTreeSet<String> {
+        let mut added = std::collections::BTreeSet::new();
+        for doc in other.docs() {
+            let id = doc.id.as_str();
+            if self.doc(id).is_none() {
+                let origin = other.origin(id).unwrap_or("(other catalog)").to_owned();
+                if self.add_from(doc.clone(), origin).is_ok() {
+                    added.insert(id.to_owned());
+                }
+            }
+        }
+        added
+    }
+
     /// The document `nsid`.
     pub fn doc(&self, nsid: &str) -> Option<&LexiconDoc> {
         self.docs.get(nsid).map(|(doc, _)| doc)

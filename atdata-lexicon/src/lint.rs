@@ -214,7 +214,9 @@ pub fn lint(catalog: &Catalog) -> Vec<Lint> {
 }
 
 /// Lints every `*.json` lexicon under `dir`: the raw-JSON rules per file, then the typed rules
-/// over all documents that parse. Only an unreadable folder or file is an `Err`.
+/// over all documents that parse. Only an unreadable folder or file is an `Err`. With the
+/// `official` feature, references to official lexicons not in `dir` resolve against the
+/// compiled-in ones.
 pub fn lint_json_dir(dir: impl AsRef<Path>) -> Result<Vec<Lint>, CatalogError> {
     let mut files = Vec::new();
     collect_json_files(dir.as_ref(), &mut files)?;
@@ -249,6 +251,14 @@ pub fn lint_json_dir(dir: impl AsRef<Path>) -> Result<Vec<Lint>, CatalogError> {
             Err(e) => out.push(Lint::new(Rule::InvalidDoc, &origin, "", e.to_string())),
         }
     }
+    // References to official lexicons resolve without copies of them; only the folder's own
+    // documents are reported on.
+    #[cfg(feature = "official")]
+    {
+        let added = catalog.fill_from(crate::official::catalog());
+        out.extend(lint(&catalog).into_iter().filter(|l| !added.contains(&l.id)));
+    }
+    #[cfg(not(feature = "official"))]
     out.extend(lint(&catalog));
     out.sort();
     Ok(out)

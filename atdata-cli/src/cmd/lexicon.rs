@@ -189,8 +189,11 @@ fn validate(args: &ValidateArgs, out: &Output) -> Result<(), Failure> {
         .nsid
         .parse()
         .unwrap_or_else(|e| usage(format!("{}: {e}", args.nsid)));
-    let catalog = Catalog::load_dir(&args.lexicons)
+    let mut catalog = Catalog::load_dir(&args.lexicons)
         .map_err(|e| Failure::Unreadable(format!("loading lexicons: {e}")))?;
+    // The user's lexicons may refer to official ones (com.atproto.repo.strongRef, …) without
+    // copies of them.
+    catalog.fill_from(atdata_lexicon::official::catalog());
     let (kind, target) = target(args, &catalog, &def);
     let bytes = read_input(&args.file)?;
     let value: Value = serde_json::from_slice(&bytes)

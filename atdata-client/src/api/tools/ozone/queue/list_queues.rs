@@ -136,7 +136,7 @@ impl ListQueues {
             },
         }
     }
-    /// Sets `collection`: Filter queues by collection name (e.g.
+    /// Sets `collection`: Filter queues by collection name (e.g. 'app.bsky.feed.post').
     pub fn collection(mut self, value: impl Into<String>) -> Self {
         self.params.collection = Some(value.into());
         self

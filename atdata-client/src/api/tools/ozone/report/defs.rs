@@ -1369,7 +1369,7 @@ impl ReportActivityView {
         self.internal_note = Some(value.into());
         self
     }
-    /// Sets `meta`: Extensible JSON payload for loose activity-specific metadata (e.g.
+    /// Sets `meta`: Extensible JSON payload for loose activity-specific metadata (e.g. assignmentId).
     pub fn meta(mut self, value: impl Into<_rt::Value>) -> Self {
         self.meta = Some(value.into());
         self

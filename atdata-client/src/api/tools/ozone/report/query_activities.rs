@@ -138,7 +138,7 @@ impl QueryActivities {
             },
         }
     }
-    /// Sets `activityTypes`: Filter to specific activity types (e.g.
+    /// Sets `activityTypes`: Filter to specific activity types (e.g. closeActivity, escalationActivity).
     pub fn activity_types(mut self, value: impl Into<Vec<String>>) -> Self {
         self.params.activity_types = Some(value.into());
         self

@@ -98,7 +98,7 @@ impl Record {
         self.langs = Some(value.into());
         self
     }
-    /// Sets `license`: An SPDX license expression, e.g.
+    /// Sets `license`: An SPDX license expression, e.g. 'CC-BY-4.0'.
     pub fn license(mut self, value: impl Into<String>) -> Self {
         self.license = Some(value.into());
         self
@@ -126,7 +126,7 @@ impl Record {
         self.tags = Some(value.into());
         self
     }
-    /// Sets `version`: Version label of this release of the dataset, e.g.
+    /// Sets `version`: Version label of this release of the dataset, e.g. '2.1.0' or '2024-05'.
     pub fn version(mut self, value: impl Into<String>) -> Self {
         self.version = Some(value.into());
         self
