@@ -97,9 +97,7 @@ pub(crate) fn first_sentence(text: &str) -> String {
             break;
         }
     }
-    let end = end
-        .or_else(|| text.find('\n'))
-        .unwrap_or(text.len());
+    let end = end.or_else(|| text.find('\n')).unwrap_or(text.len());
     escape(&text[..end])
 }
 
@@ -114,7 +112,10 @@ mod tests {
             "An SPDX expression, e.g. 'CC-BY-4.0'."
         );
         assert_eq!(first_sentence("One. Two."), "One.");
-        assert_eq!(first_sentence("Lists (i.e. arrays). Then"), "Lists (i.e. arrays).");
+        assert_eq!(
+            first_sentence("Lists (i.e. arrays). Then"),
+            "Lists (i.e. arrays)."
+        );
         assert_eq!(first_sentence("No period"), "No period");
     }
 

@@ -256,7 +256,11 @@ pub fn lint_json_dir(dir: impl AsRef<Path>) -> Result<Vec<Lint>, CatalogError> {
     #[cfg(feature = "official")]
     {
         let added = catalog.fill_from(crate::official::catalog());
-        out.extend(lint(&catalog).into_iter().filter(|l| !added.contains(&l.id)));
+        out.extend(
+            lint(&catalog)
+                .into_iter()
+                .filter(|l| !added.contains(&l.id)),
+        );
     }
     #[cfg(not(feature = "official"))]
     out.extend(lint(&catalog));
