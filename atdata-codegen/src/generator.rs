@@ -34,6 +34,7 @@ pub struct Generator<'c> {
     root: Option<String>,
     features: bool,
     rustfmt: bool,
+    services: Option<crate::services::ServicesOptions>,
 }
 
 impl<'c> Generator<'c> {
@@ -49,7 +50,15 @@ impl<'c> Generator<'c> {
             root: None,
             features: false,
             rustfmt: true,
+            services: None,
         }
+    }
+
+    /// Also emits `services.rs`, the namespaced form of every query and procedure
+    /// (`client.com.atproto.repo.create_record(&request)`), sending through `options.handle`.
+    pub fn services(mut self, options: crate::services::ServicesOptions) -> Self {
+        self.services = Some(options);
+        self
     }
 
     /// Generates only the documents under these NSID prefixes (`app.bsky`, …); each prefix is a
@@ -165,10 +174,16 @@ impl<'c> Generator<'c> {
         let mut files: BTreeMap<PathBuf, String> = BTreeMap::new();
         let mut warnings = Vec::new();
 
-        files.insert(
-            root_file_path.to_owned(),
-            root_file(&plan, &tree, features, preamble),
-        );
+        let mut root_text = root_file(&plan, &tree, features, preamble);
+        if let Some(options) = &self.services {
+            root_text.push_str("pub mod services;\n");
+            let root = self.root.as_deref().unwrap_or("super");
+            files.insert(
+                base.join("services.rs"),
+                crate::services::services_file(&plan, root, options, features),
+            );
+        }
+        files.insert(root_file_path.to_owned(), root_text);
         files.insert(base.join("ids.rs"), ids_file(&plan));
         let mut stack: Vec<(Vec<String>, &Node)> = tree
             .children

@@ -35,6 +35,7 @@ mod names;
 mod plan;
 pub mod presets;
 mod rustfmt;
+mod services;
 mod tree;
 
 use std::fmt;
@@ -43,6 +44,7 @@ use std::path::{Path, PathBuf};
 pub use generator::Generator;
 pub use manifest::{CrateOptions, Dependency};
 pub use plan::External;
+pub use services::ServicesOptions;
 pub use tree::GeneratedTree;
 
 /// Why code could not be generated.

@@ -1,0 +1,50 @@
+//! The namespaced methods file: one struct per namespace, a method per query and procedure,
+//! gated by the namespace features.
+
+use atdata_codegen::{presets, ServicesOptions};
+use atdata_lexicon::Catalog;
+
+const LEXICONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../atdata-lexicon/lexicons");
+
+#[test]
+fn services_cover_every_method_of_the_official_tree() {
+    let catalog = Catalog::load_dir(LEXICONS).expect("official lexicons");
+    let tree = presets::atdata_client(&catalog)
+        .services(ServicesOptions {
+            handle: "crate::Handle".into(),
+            error: "crate::Error".into(),
+            cfg: Some("feature = \"http\"".into()),
+        })
+        .generate()
+        .expect("generate");
+    let services = tree
+        .files
+        .iter()
+        .find(|(path, _)| path.ends_with("services.rs"))
+        .map(|(_, text)| text.as_str())
+        .expect("services.rs");
+    assert!(services.contains("pub struct ComAtprotoRepoService"));
+    assert!(services.contains("pub async fn create_record("));
+    assert!(
+        services.contains("request: &crate::api::com::atproto::repo::create_record::CreateRecord")
+    );
+    assert!(services.contains("#[cfg(feature = \"app-bsky\")]"));
+    let methods = services.matches("pub async fn ").count();
+    let expected = catalog
+        .docs()
+        .filter(|d| {
+            presets::OFFICIAL
+                .iter()
+                .any(|(p, _)| d.id.as_str().starts_with(&format!("{p}.")))
+        })
+        .filter(|d| {
+            matches!(
+                d.main(),
+                Some(atdata_lexicon::schema::UserType::Query(_))
+                    | Some(atdata_lexicon::schema::UserType::Procedure(_))
+            )
+        })
+        .count();
+    assert_eq!(methods, expected, "one method per query and procedure");
+    println!("services: {methods} methods");
+}
