@@ -28,14 +28,27 @@ pub struct ServicesOptions {
     pub cfg: Option<String>,
 }
 
+/// One query or procedure of a namespace.
+struct Method {
+    /// The method's Rust name (its module's name).
+    name: String,
+    /// The module path of its request type.
+    module: String,
+    /// The request type.
+    request: String,
+    /// The first sentence of its description.
+    doc: Option<String>,
+    /// Its namespace feature.
+    feature: Option<String>,
+}
+
 #[derive(Default)]
 struct Namespace {
     /// Rust path segments (module names) from the root.
     path: Vec<String>,
     /// Child namespaces by field name.
     children: BTreeMap<String, Namespace>,
-    /// (method name, module path of the request type, request type, doc, feature).
-    methods: Vec<(String, String, String, Option<String>, Option<String>)>,
+    methods: Vec<Method>,
     /// Features of every method at or below.
     features: BTreeSet<String>,
 }
@@ -106,13 +119,13 @@ pub(crate) fn services_file(
             }
         }
         let module = format!("{root}::{}", info.module.join("::"));
-        node.methods.push((
-            method.clone(),
+        node.methods.push(Method {
+            name: method.clone(),
             module,
-            request.clone(),
-            description.map(first_sentence),
+            request: request.clone(),
+            doc: description.map(first_sentence),
             feature,
-        ));
+        });
     }
 
     let mut out = String::new();
@@ -186,7 +199,14 @@ fn emit_namespace(out: &mut String, node: &Namespace, options: &ServicesOptions,
         out,
         "            handle: handle.clone(),\n        }}\n    }}"
     );
-    for (method, module, request, doc, feature) in &node.methods {
+    for Method {
+        name: method,
+        module,
+        request,
+        doc,
+        feature,
+    } in &node.methods
+    {
         out.push('\n');
         let nsid_doc = doc.clone().unwrap_or_else(|| format!("`{module}`"));
         write_doc(out, "    ", &nsid_doc);
