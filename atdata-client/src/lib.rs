@@ -25,11 +25,85 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! The HTTP client that sends these requests comes in a later release; any transport can send
-//! them today through the [`atdata_core::xrpc`] traits.
+//! ## The client (feature `http`, on by default)
+//!
+//! [`Client`] sends any request type with one generic [`send`](Client::send), logs in and keeps
+//! the session fresh (one refresh in flight however many calls find the token expired), retries
+//! what is safe to retry, and has first-class calls for records of any collection
+//! ([`records`]), blobs and repository exports. [`blocking::Client`] is the same for code
+//! without an async runtime.
+//!
+//! ```no_run
+//! # #[cfg(feature = "http")]
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use atdata_client::Client;
+//!
+//! let client = Client::new("http://localhost:2583")?;
+//! client.login("alice.test", "password").await?;
+//! let schema = serde_json::json!({"name": "mnist", "version": "1.0.0"});
+//! let written = client
+//!     .create_record("ac.foundation.dataset.sampleSchema", &schema)
+//!     .validate(false)
+//!     .await?;
+//! println!("{} {}", written.uri, written.cid);
+//! # Ok(()) }
+//! ```
+//!
+//! Errors keep the server's answer ([`Error::Xrpc`], with the method's declared error names
+//! typed) apart from network failures ([`Error::Transport`]). No error, `Debug` output or log
+//! line holds a password or token.
+//!
+//! Without the `http` feature the crate is the generated types only; any transport can send
+//! them through the [`atdata_core::xrpc`] traits.
 
 pub mod api;
 pub mod runtime;
+
+#[cfg(feature = "http")]
+mod auth;
+#[cfg(feature = "http")]
+mod blobs;
+#[cfg(feature = "http")]
+pub mod blocking;
+#[cfg(feature = "http")]
+mod builder;
+#[cfg(feature = "http")]
+mod call_options;
+#[cfg(feature = "http")]
+mod client;
+#[cfg(feature = "http")]
+mod error;
+#[cfg(feature = "http")]
+mod into_identifier;
+#[cfg(feature = "http")]
+mod rate_limit;
+#[cfg(feature = "http")]
+pub mod records;
+#[cfg(feature = "http")]
+mod retry;
+#[cfg(feature = "http")]
+mod session;
+#[cfg(feature = "http")]
+mod transport;
+
+#[cfg(feature = "http")]
+pub use auth::SessionChange;
+#[cfg(feature = "http")]
+pub use builder::{BuildError, ClientBuilder, DEFAULT_SERVICE};
+#[cfg(feature = "http")]
+pub use call_options::CallOptions;
+#[cfg(feature = "http")]
+pub use client::Client;
+#[cfg(feature = "http")]
+pub use error::{Error, XrpcErrorKind};
+#[cfg(feature = "http")]
+pub use into_identifier::IntoIdentifier;
+#[cfg(feature = "http")]
+pub use rate_limit::RateLimit;
+#[cfg(feature = "http")]
+pub use retry::RetryPolicy;
+#[cfg(feature = "http")]
+pub use session::{Account, Session, SessionError};
 
 // The namespace modules (`app`, `com`, …) and `ids`, at the crate root: whichever features are on.
 pub use api::*;

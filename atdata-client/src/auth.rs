@@ -1,0 +1,409 @@
+//! Logging in and staying logged in: `createSession`, `createAccount`, the single-flight
+//! refresh, logout, and export/resume of sessions.
+
+use std::sync::{Arc, PoisonError, RwLock};
+
+use atdata_core::xrpc::{Body, BodyError, QueryParams, XrpcMethod, XrpcRequest};
+use serde::Serialize;
+
+use crate::client::{Auth, Call};
+use crate::com::atproto::server::{create_account, create_session, refresh_session, DeleteSession};
+use crate::session::SessionOutput;
+use crate::{Account, CallOptions, Client, Error, Session, SessionError};
+
+/// What happened to the session, for [`ClientBuilder::on_session_change`](crate::ClientBuilder::on_session_change).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SessionChange {
+    /// Logged in, or an account was created and logged in.
+    Created,
+    /// The tokens were refreshed.
+    Refreshed,
+    /// A stored session was resumed.
+    Resumed,
+    /// Logged out (the session is gone).
+    Ended,
+    /// The refresh token was refused: the session is gone and a new login is needed.
+    Expired,
+}
+
+pub(crate) type Listener = Arc<dyn Fn(SessionChange, Option<&Session>) + Send + Sync>;
+
+/// The current session and a generation number that grows with every change, so a caller that
+/// saw an expired token can tell whether someone else has refreshed it since.
+#[derive(Clone, Default)]
+pub(crate) struct Snapshot {
+    pub(crate) generation: u64,
+    pub(crate) session: Option<Arc<Session>>,
+}
+
+/// Where the client keeps its session.
+pub(crate) struct SessionSlot {
+    current: RwLock<Snapshot>,
+    /// Held while a refresh is in flight: the single-flight guarantee.
+    refresh: tokio::sync::Mutex<()>,
+    listener: RwLock<Option<Listener>>,
+}
+
+impl SessionSlot {
+    pub(crate) fn new(session: Option<Session>, listener: Option<Listener>) -> Self {
+        SessionSlot {
+            current: RwLock::new(Snapshot {
+                generation: 0,
+                session: session.map(Arc::new),
+            }),
+            refresh: tokio::sync::Mutex::new(()),
+            listener: RwLock::new(listener),
+        }
+    }
+
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        self.current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replaces the session and tells the listener (outside the lock, so the listener may read
+    /// the client).
+    fn replace(&self, session: Option<Session>, change: SessionChange) {
+        let session = session.map(Arc::new);
+        {
+            let mut current = self.current.write().unwrap_or_else(PoisonError::into_inner);
+            current.generation += 1;
+            current.session = session.clone();
+        }
+        let listener = self
+            .listener
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(listener) = listener {
+            listener(change, session.as_deref());
+        }
+    }
+}
+
+/// `com.atproto.server.createSession`, written here instead of using the generated type so
+/// the password never sits in a type that derives `Debug`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateSession<'a> {
+    identifier: &'a str,
+    password: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth_factor_token: Option<&'a str>,
+}
+
+impl XrpcRequest for CreateSession<'_> {
+    const NSID: &'static str = create_session::NSID;
+    const METHOD: XrpcMethod = XrpcMethod::Procedure;
+    type Output = SessionOutput;
+    type Error = create_session::Error;
+
+    fn write_params(&self, _: &mut QueryParams) {}
+    fn encode_input(&self) -> Result<Option<Body>, BodyError> {
+        Body::from_json(self).map(Some)
+    }
+    fn decode_output(body: Body) -> Result<SessionOutput, BodyError> {
+        body.json()
+    }
+}
+
+/// `com.atproto.server.createAccount` with the fields a password account needs; see
+/// [`CreateSession`] for why it is not the generated type.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateAccount<'a> {
+    handle: &'a str,
+    email: &'a str,
+    password: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    invite_code: Option<&'a str>,
+}
+
+impl XrpcRequest for CreateAccount<'_> {
+    const NSID: &'static str = create_account::NSID;
+    const METHOD: XrpcMethod = XrpcMethod::Procedure;
+    type Output = SessionOutput;
+    type Error = create_account::Error;
+
+    fn write_params(&self, _: &mut QueryParams) {}
+    fn encode_input(&self) -> Result<Option<Body>, BodyError> {
+        Body::from_json(self).map(Some)
+    }
+    fn decode_output(body: Body) -> Result<SessionOutput, BodyError> {
+        body.json()
+    }
+}
+
+/// `com.atproto.server.refreshSession`, read into [`SessionOutput`].
+struct RefreshSession;
+
+impl XrpcRequest for RefreshSession {
+    const NSID: &'static str = refresh_session::NSID;
+    const METHOD: XrpcMethod = XrpcMethod::Procedure;
+    type Output = SessionOutput;
+    type Error = refresh_session::Error;
+
+    fn write_params(&self, _: &mut QueryParams) {}
+    fn encode_input(&self) -> Result<Option<Body>, BodyError> {
+        Ok(None)
+    }
+    fn decode_output(body: Body) -> Result<SessionOutput, BodyError> {
+        body.json()
+    }
+}
+
+impl Client {
+    /// Logs in with a handle (or DID, or email) and a password — preferably an app password —
+    /// via `com.atproto.server.createSession`. Calls then go to the account's PDS.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = atdata_client::Client::new("https://bsky.social")?;
+    /// let me = client.login("alice.bsky.social", "xxxx-xxxx-xxxx-xxxx").await?;
+    /// println!("logged in as {} ({})", me.handle, me.did);
+    /// # Ok(()) }
+    /// ```
+    pub async fn login(
+        &self,
+        identifier: &str,
+        password: &str,
+    ) -> Result<Account, Error<create_session::Error>> {
+        self.create_session(identifier, password, None).await
+    }
+
+    /// [`login`](Client::login) with the code sent by email to accounts that have two-factor
+    /// sign-in on (asked for by the error `AuthFactorTokenRequired`).
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// use atdata_client::com::atproto::server::create_session;
+    /// let client = atdata_client::Client::new("https://bsky.social")?;
+    /// match client.login("alice.bsky.social", "main password").await {
+    ///     Err(e) if e.known() == Some(&create_session::Error::AuthFactorTokenRequired) => {
+    ///         client.login_with_auth_factor("alice.bsky.social", "main password", "ABCDE-12345").await?;
+    ///     }
+    ///     other => { other?; }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn login_with_auth_factor(
+        &self,
+        identifier: &str,
+        password: &str,
+        auth_factor_token: &str,
+    ) -> Result<Account, Error<create_session::Error>> {
+        self.create_session(identifier, password, Some(auth_factor_token))
+            .await
+    }
+
+    async fn create_session(
+        &self,
+        identifier: &str,
+        password: &str,
+        auth_factor_token: Option<&str>,
+    ) -> Result<Account, Error<create_session::Error>> {
+        let request = CreateSession {
+            identifier,
+            password,
+            auth_factor_token,
+        };
+        let session = self.anonymous_session_call(&request).await?;
+        let account = session.account();
+        self.inner
+            .session
+            .replace(Some(session), SessionChange::Created);
+        Ok(account)
+    }
+
+    /// Creates an account on the service (`com.atproto.server.createAccount`) and logs in as it.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = atdata_client::Client::new("http://localhost:2583")?;
+    /// let me = client.create_account("alice.test", "alice@example.com", "a long password", None).await?;
+    /// assert_eq!(me.handle.as_str(), "alice.test");
+    /// # Ok(()) }
+    /// ```
+    pub async fn create_account(
+        &self,
+        handle: &str,
+        email: &str,
+        password: &str,
+        invite_code: Option<&str>,
+    ) -> Result<Account, Error<create_account::Error>> {
+        let request = CreateAccount {
+            handle,
+            email,
+            password,
+            invite_code,
+        };
+        let session = self.anonymous_session_call(&request).await?;
+        let account = session.account();
+        self.inner
+            .session
+            .replace(Some(session), SessionChange::Created);
+        Ok(account)
+    }
+
+    /// Sends a login-type request to the configured service, without credentials and
+    /// without retries (a password must not be sent twice by accident).
+    async fn anonymous_session_call<R>(&self, request: &R) -> Result<Session, Error<R::Error>>
+    where
+        R: XrpcRequest<Output = SessionOutput>,
+    {
+        let mut call = Call::for_request(request).map_err(Error::typed)?;
+        call.auth = Auth::Anonymous;
+        let options = CallOptions::new().retry(crate::RetryPolicy::none());
+        let received = self.perform(&call, &options).await.map_err(Error::typed)?;
+        let output = Client::decode(R::NSID, received, R::decode_output).map_err(Error::typed)?;
+        Ok(output.into_session())
+    }
+
+    /// Refreshes the session now (it also happens by itself when a call finds the access
+    /// token expired).
+    pub async fn refresh_session(&self) -> Result<Account, Error<refresh_session::Error>> {
+        let _in_flight = self.inner.session.refresh.lock().await;
+        let snapshot = self.inner.session.snapshot();
+        self.refresh_locked(snapshot.session.as_deref())
+            .await
+            .map(|session| session.account())
+    }
+
+    /// Refreshes the session unless it changed since generation `seen` (another caller
+    /// refreshed it while this one waited for the lock): however many calls find the token
+    /// expired at once, one refresh goes out.
+    pub(crate) async fn refresh_after(&self, seen: u64, nsid: &'static str) -> Result<(), Error> {
+        let _in_flight = self.inner.session.refresh.lock().await;
+        let snapshot = self.inner.session.snapshot();
+        if snapshot.generation != seen {
+            return match snapshot.session {
+                Some(_) => Ok(()),
+                None => Err(Error::NotLoggedIn { nsid }),
+            };
+        }
+        match self.refresh_locked(snapshot.session.as_deref()).await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(Error::Refresh {
+                nsid,
+                source: Box::new(e.erase()),
+            }),
+        }
+    }
+
+    /// Sends `refreshSession` with the refresh token of `session`; the caller holds the
+    /// refresh lock. A refused refresh token ends the session.
+    async fn refresh_locked(
+        &self,
+        session: Option<&Session>,
+    ) -> Result<Arc<Session>, Error<refresh_session::Error>> {
+        let nsid = RefreshSession::NSID;
+        let session = session.ok_or(Error::NotLoggedIn { nsid })?;
+        let call = Call::for_request(&RefreshSession).map_err(Error::typed)?;
+        let base = session.pds.as_deref().unwrap_or(self.service());
+        let result = self
+            .attempts(
+                &call,
+                &CallOptions::new(),
+                base,
+                Some(session.refresh_jwt()),
+            )
+            .await
+            .and_then(|received| Client::decode(nsid, received, RefreshSession::decode_output))
+            .map_err(Error::typed);
+        match result {
+            Ok(output) => {
+                let mut refreshed = output.into_session();
+                // refreshSession may omit the DID document; keep the PDS we knew.
+                if refreshed.pds.is_none() {
+                    refreshed.pds = session.pds.clone();
+                }
+                tracing::debug!("session refreshed");
+                self.inner
+                    .session
+                    .replace(Some(refreshed), SessionChange::Refreshed);
+                self.inner
+                    .session
+                    .snapshot()
+                    .session
+                    .ok_or(Error::NotLoggedIn { nsid })
+            }
+            Err(e) => {
+                if matches!(
+                    e,
+                    Error::Xrpc {
+                        status: 400 | 401,
+                        ..
+                    }
+                ) {
+                    tracing::info!(error = %e, "refresh token refused; session ended");
+                    self.inner.session.replace(None, SessionChange::Expired);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Logs out: revokes the refresh token on the server (`com.atproto.server.deleteSession`)
+    /// and forgets the session. The session is forgotten even when the server call fails.
+    pub async fn logout(&self) -> Result<(), Error> {
+        let Some(_) = self.inner.session.snapshot().session else {
+            return Ok(());
+        };
+        // deleteSession goes out with the refresh token (see `Auth::for_nsid`).
+        let call = Call::for_request(&DeleteSession::new())?;
+        let result = self.perform(&call, &CallOptions::new()).await.map(drop);
+        self.inner.session.replace(None, SessionChange::Ended);
+        result
+    }
+
+    /// The session, when logged in.
+    pub fn session(&self) -> Option<Arc<Session>> {
+        self.inner.session.snapshot().session
+    }
+
+    /// The logged-in account's DID and handle.
+    pub fn me(&self) -> Option<Account> {
+        self.session().map(|session| session.account())
+    }
+
+    /// The session as a string for [`Client::resume_session`] or [`Client::from_session`]
+    /// (`None` when not logged in). It holds the tokens: store it as you would a password.
+    pub fn export_session(&self) -> Option<String> {
+        self.session().map(|session| session.export())
+    }
+
+    /// Logs in with a session string from [`Client::export_session`]. No call is made: an
+    /// access token that has expired is refreshed by the first call that needs it.
+    pub fn resume_session(&self, exported: &str) -> Result<Account, SessionError> {
+        let session = Session::import(exported)?;
+        let account = session.account();
+        self.inner
+            .session
+            .replace(Some(session), SessionChange::Resumed);
+        Ok(account)
+    }
+
+    /// Logs in with a session made elsewhere.
+    pub fn set_session(&self, session: Session) {
+        self.inner
+            .session
+            .replace(Some(session), SessionChange::Resumed);
+    }
+
+    /// Sets (or replaces) the callback for session changes; see
+    /// [`ClientBuilder::on_session_change`](crate::ClientBuilder::on_session_change).
+    pub fn on_session_change(
+        &self,
+        callback: impl Fn(SessionChange, Option<&Session>) + Send + Sync + 'static,
+    ) {
+        *self
+            .inner
+            .session
+            .listener
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(callback));
+    }
+}

@@ -1,0 +1,96 @@
+//! Arguments that name an identifier: the parsed type itself, or text to parse.
+//!
+//! The record helpers take `"app.bsky.feed.post"` as readily as an [`Nsid`] you already hold.
+//! Text is checked when the call is sent, and a bad value fails that call with
+//! [`Error::InvalidArgument`](crate::Error::InvalidArgument) before anything reaches the network.
+
+use atdata_core::syntax::SyntaxError;
+use atdata_core::{AtIdentifier, AtUri, Did, Handle, Nsid, RecordKey, Tid};
+
+/// A value that is, or parses into, the identifier `T`.
+///
+/// Implemented for `T`, `&T`, `&str`, `String` and `&String` for [`Nsid`], [`RecordKey`],
+/// [`AtIdentifier`], [`Did`] and [`AtUri`]; an [`AtIdentifier`] also comes from a [`Did`] or a
+/// [`Handle`], and a [`RecordKey`] from a [`Tid`].
+///
+/// ```
+/// use atdata_client::IntoIdentifier;
+/// use atdata_core::Nsid;
+///
+/// let parsed: Nsid = IntoIdentifier::<Nsid>::into_identifier("ac.foundation.dataset.sampleSchema")?;
+/// assert_eq!(parsed.name(), "sampleSchema");
+/// assert!(IntoIdentifier::<Nsid>::into_identifier("not an nsid").is_err());
+/// # Ok::<(), atdata_core::syntax::SyntaxError>(())
+/// ```
+pub trait IntoIdentifier<T> {
+    /// The identifier, parsing text when needed.
+    fn into_identifier(self) -> Result<T, SyntaxError>;
+}
+
+macro_rules! into_identifier {
+    ($($ty:ty),* $(,)?) => {$(
+        impl IntoIdentifier<$ty> for $ty {
+            fn into_identifier(self) -> Result<$ty, SyntaxError> {
+                Ok(self)
+            }
+        }
+        impl IntoIdentifier<$ty> for &$ty {
+            fn into_identifier(self) -> Result<$ty, SyntaxError> {
+                Ok(self.clone())
+            }
+        }
+        impl IntoIdentifier<$ty> for &str {
+            fn into_identifier(self) -> Result<$ty, SyntaxError> {
+                <$ty>::try_from(self)
+            }
+        }
+        impl IntoIdentifier<$ty> for String {
+            fn into_identifier(self) -> Result<$ty, SyntaxError> {
+                <$ty>::try_from(self)
+            }
+        }
+        impl IntoIdentifier<$ty> for &String {
+            fn into_identifier(self) -> Result<$ty, SyntaxError> {
+                <$ty>::try_from(self.as_str())
+            }
+        }
+    )*};
+}
+
+into_identifier!(Nsid, RecordKey, AtIdentifier, Did, AtUri);
+
+impl IntoIdentifier<AtIdentifier> for Did {
+    fn into_identifier(self) -> Result<AtIdentifier, SyntaxError> {
+        Ok(self.into())
+    }
+}
+
+impl IntoIdentifier<AtIdentifier> for &Did {
+    fn into_identifier(self) -> Result<AtIdentifier, SyntaxError> {
+        Ok(self.clone().into())
+    }
+}
+
+impl IntoIdentifier<AtIdentifier> for Handle {
+    fn into_identifier(self) -> Result<AtIdentifier, SyntaxError> {
+        Ok(self.into())
+    }
+}
+
+impl IntoIdentifier<AtIdentifier> for &Handle {
+    fn into_identifier(self) -> Result<AtIdentifier, SyntaxError> {
+        Ok(self.clone().into())
+    }
+}
+
+impl IntoIdentifier<RecordKey> for Tid {
+    fn into_identifier(self) -> Result<RecordKey, SyntaxError> {
+        Ok(self.into())
+    }
+}
+
+impl IntoIdentifier<RecordKey> for &Tid {
+    fn into_identifier(self) -> Result<RecordKey, SyntaxError> {
+        Ok((*self).into())
+    }
+}

@@ -1,0 +1,840 @@
+//! Records of any collection, as any serde type or a [`Value`]: create, put, get, list (as a
+//! paginating stream), delete, and batches of writes.
+//!
+//! Each method on [`Client`] returns a builder for the call's optional settings; `.await` it
+//! (or call `.send().await`) to make the call.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use atdata_client::Client;
+//! use futures_util::TryStreamExt;
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Serialize, Deserialize)]
+//! struct SampleSchema { name: String, version: String }
+//!
+//! let client = Client::new("http://localhost:2583")?;
+//! client.login("alice.test", "password").await?;
+//! let schema = SampleSchema { name: "mnist".into(), version: "1.0.0".into() };
+//! // `$type` is added from the collection when the value has none.
+//! let written = client
+//!     .create_record("ac.foundation.dataset.sampleSchema", &schema)
+//!     .validate(false)
+//!     .await?;
+//! let back = client.get_record::<SampleSchema>(&written.uri).await?;
+//! assert_eq!(back.value.name, "mnist");
+//!
+//! let all: Vec<_> = client
+//!     .list_records::<SampleSchema>("ac.foundation.dataset.sampleSchema")
+//!     .stream()
+//!     .try_collect()
+//!     .await?;
+//! println!("{} schemas", all.len());
+//! # Ok(()) }
+//! ```
+
+use std::collections::VecDeque;
+use std::future::{Future, IntoFuture};
+use std::marker::PhantomData;
+use std::pin::Pin;
+
+use atdata_core::xrpc::BodyError;
+use atdata_core::{AtIdentifier, AtUri, Cid, Nsid, RecordKey, Value};
+use futures_util::Stream;
+use serde::de::{DeserializeOwned, Error as _};
+use serde::Serialize;
+
+use crate::com::atproto::repo::{
+    apply_writes, create_record, delete_record, get_record, list_records, put_record,
+};
+use crate::runtime::ValueDeserializer;
+use crate::{Client, Error, IntoIdentifier};
+
+/// Where a record was written: its AT-URI and the CID of its contents.
+///
+/// ```
+/// use atdata_client::records::RecordRef;
+/// use atdata_client::com::atproto::repo::StrongRef;
+/// let written = RecordRef {
+///     uri: "at://did:plc:abc123/app.bsky.feed.post/3kabc".parse()?,
+///     cid: "bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm".parse()?,
+/// };
+/// let strong: StrongRef = written.into(); // the `subject` of a like or repost
+/// # let _ = strong;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordRef {
+    /// The record's AT-URI.
+    pub uri: AtUri,
+    /// The CID of the record's contents.
+    pub cid: Cid,
+}
+
+impl From<RecordRef> for crate::com::atproto::repo::StrongRef {
+    fn from(written: RecordRef) -> Self {
+        crate::com::atproto::repo::StrongRef::new(written.uri, written.cid)
+    }
+}
+
+/// A record read back, its value as `T`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record<T> {
+    /// The record's AT-URI.
+    pub uri: AtUri,
+    /// The CID of its contents (always known from `list_records`; `get_record` has it when
+    /// the server sends it).
+    pub cid: Option<Cid>,
+    /// The value.
+    pub value: T,
+}
+
+/// One page of [`Client::list_records`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    /// The records, in the order the server sent them.
+    pub records: Vec<Record<T>>,
+    /// Where the next page starts; `None` on the last page.
+    pub cursor: Option<String>,
+}
+
+/// Parses an identifier argument, naming it on failure.
+fn arg<T>(what: &'static str, value: impl IntoIdentifier<T>) -> Result<T, Error> {
+    value
+        .into_identifier()
+        .map_err(|source| Error::InvalidArgument { what, source })
+}
+
+/// A record value as `Value`, with `$type` set to `collection` when the value is a map
+/// without one (the server requires it, and it is always the collection).
+///
+/// The value goes through atproto JSON, the form the request body has anyway: a user struct,
+/// a `Value` and a `serde_json::json!` tree holding a [`Blob`](atdata_core::Blob) or a
+/// `{"$link": …}` all mean the same record.
+fn record_value<T: Serialize + ?Sized>(
+    record: &T,
+    collection: &Result<Nsid, Error>,
+) -> Result<Value, Error> {
+    let json = serde_json::to_value(record).map_err(|source| Error::InvalidRecord { source })?;
+    let mut value = Value::from_json(json).map_err(|source| Error::InvalidRecord { source })?;
+    if let (Value::Map(map), Ok(collection)) = (&mut value, collection) {
+        map.entry("$type".to_owned())
+            .or_insert_with(|| Value::String(collection.as_str().to_owned()));
+    }
+    Ok(value)
+}
+
+/// Reads a record value as `T`.
+fn from_value<T: DeserializeOwned>(nsid: &'static str, value: Value) -> Result<T, Error> {
+    T::deserialize(ValueDeserializer::new(value)).map_err(|e| Error::Decode {
+        nsid,
+        source: BodyError::Json(serde_json::Error::custom(e)),
+    })
+}
+
+impl Client {
+    /// The repository to write to: the one given, else the logged-in account's.
+    fn repo_or_me(
+        &self,
+        repo: Option<Result<AtIdentifier, Error>>,
+        nsid: &'static str,
+    ) -> Result<AtIdentifier, Error> {
+        match repo {
+            Some(repo) => repo,
+            None => self
+                .me()
+                .map(|me| me.did.into())
+                .ok_or(Error::NotLoggedIn { nsid }),
+        }
+    }
+
+    /// Creates a record in `collection` of the logged-in account's repository (or another
+    /// repository with `.repo(…)`), with a server-chosen key unless `.rkey(…)` names one.
+    /// `record` is any serde type or a [`Value`]; a map without `$type` gets the collection.
+    pub fn create_record<T: Serialize + ?Sized>(
+        &self,
+        collection: impl IntoIdentifier<Nsid>,
+        record: &T,
+    ) -> CreateRecordBuilder<'_> {
+        let collection = arg("collection", collection);
+        CreateRecordBuilder {
+            client: self,
+            record: record_value(record, &collection),
+            collection,
+            repo: None,
+            rkey: None,
+            validate: self.validate(),
+            swap_commit: None,
+        }
+    }
+
+    /// Writes the record at `collection`/`rkey`, creating or replacing it. Use
+    /// `.swap_record(…)` to replace only the version you read.
+    pub fn put_record<T: Serialize + ?Sized>(
+        &self,
+        collection: impl IntoIdentifier<Nsid>,
+        rkey: impl IntoIdentifier<RecordKey>,
+        record: &T,
+    ) -> PutRecordBuilder<'_> {
+        let collection = arg("collection", collection);
+        PutRecordBuilder {
+            client: self,
+            record: record_value(record, &collection),
+            collection,
+            rkey: arg("rkey", rkey),
+            repo: None,
+            validate: self.validate(),
+            swap_record: None,
+            swap_commit: None,
+        }
+    }
+
+    /// Reads the record at an AT-URI (`at://<repo>/<collection>/<rkey>`) as `T`. A record
+    /// that does not exist fails with the declared error `RecordNotFound`.
+    pub fn get_record<T: DeserializeOwned>(
+        &self,
+        uri: impl IntoIdentifier<AtUri>,
+    ) -> GetRecordBuilder<'_, T> {
+        let location = arg("uri", uri).and_then(|uri| {
+            match (uri.collection().cloned(), uri.rkey().cloned()) {
+                (Some(collection), Some(rkey)) => Ok((uri.authority().clone(), collection, rkey)),
+                _ => Err(Error::NotARecordUri {
+                    uri: uri.to_string(),
+                }),
+            }
+        });
+        GetRecordBuilder {
+            client: self,
+            location,
+            cid: None,
+            _type: PhantomData,
+        }
+    }
+
+    /// Reads the record at `repo`/`collection`/`rkey` as `T`.
+    pub fn get_record_at<T: DeserializeOwned>(
+        &self,
+        repo: impl IntoIdentifier<AtIdentifier>,
+        collection: impl IntoIdentifier<Nsid>,
+        rkey: impl IntoIdentifier<RecordKey>,
+    ) -> GetRecordBuilder<'_, T> {
+        let location = (|| {
+            Ok((
+                arg("repo", repo)?,
+                arg("collection", collection)?,
+                arg("rkey", rkey)?,
+            ))
+        })();
+        GetRecordBuilder {
+            client: self,
+            location,
+            cid: None,
+            _type: PhantomData,
+        }
+    }
+
+    /// Lists the records of `collection` in the logged-in account's repository (or another
+    /// with `.repo(…)`): one page with `.page()`, or every record as a stream with `.stream()`.
+    pub fn list_records<T: DeserializeOwned>(
+        &self,
+        collection: impl IntoIdentifier<Nsid>,
+    ) -> ListRecordsBuilder<'_, T> {
+        ListRecordsBuilder {
+            client: self,
+            collection: arg("collection", collection),
+            repo: None,
+            limit: None,
+            reverse: None,
+            cursor: None,
+            _type: PhantomData,
+        }
+    }
+
+    /// Deletes the record at `collection`/`rkey`. Deleting a record that does not exist
+    /// succeeds.
+    pub fn delete_record(
+        &self,
+        collection: impl IntoIdentifier<Nsid>,
+        rkey: impl IntoIdentifier<RecordKey>,
+    ) -> DeleteRecordBuilder<'_> {
+        DeleteRecordBuilder {
+            client: self,
+            collection: arg("collection", collection),
+            rkey: arg("rkey", rkey),
+            repo: None,
+            swap_record: None,
+            swap_commit: None,
+        }
+    }
+
+    /// Applies several writes in one commit: all of them or none. The reference PDS takes up
+    /// to 200 writes a call.
+    ///
+    /// ```no_run
+    /// # async fn run(client: atdata_client::Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// use atdata_client::records::Write;
+    /// let note = serde_json::json!({"text": "hi"});
+    /// let results = client
+    ///     .apply_writes([
+    ///         Write::create("com.example.note", &note),
+    ///         Write::update("com.example.note", "self", &note),
+    ///         Write::delete("com.example.note", "3kabc"),
+    ///     ])
+    ///     .validate(false)
+    ///     .await?;
+    /// assert_eq!(results.len(), 3);
+    /// # Ok(()) }
+    /// ```
+    pub fn apply_writes(&self, writes: impl IntoIterator<Item = Write>) -> ApplyWritesBuilder<'_> {
+        ApplyWritesBuilder {
+            client: self,
+            writes: writes.into_iter().collect(),
+            repo: None,
+            validate: self.validate(),
+            swap_commit: None,
+        }
+    }
+}
+
+/// Makes a builder awaitable: `.await` is `.send().await`.
+macro_rules! awaitable {
+    ($builder:ident<'a $(, $t:ident)?>, $output:ty $(, where $($bound:tt)+)?) => {
+        impl<'a $(, $t)?> IntoFuture for $builder<'a $(, $t)?> $(where $($bound)+)? {
+            type Output = $output;
+            type IntoFuture = Pin<Box<dyn Future<Output = $output> + Send + 'a>>;
+            fn into_future(self) -> Self::IntoFuture {
+                Box::pin(self.send())
+            }
+        }
+    };
+}
+
+/// [`Client::create_record`]'s settings.
+#[must_use = "nothing is sent until the builder is awaited"]
+pub struct CreateRecordBuilder<'a> {
+    client: &'a Client,
+    collection: Result<Nsid, Error>,
+    record: Result<Value, Error>,
+    repo: Option<Result<AtIdentifier, Error>>,
+    rkey: Option<Result<RecordKey, Error>>,
+    validate: Option<bool>,
+    swap_commit: Option<Cid>,
+}
+
+impl CreateRecordBuilder<'_> {
+    /// Writes to this repository instead of the logged-in account's.
+    pub fn repo(mut self, repo: impl IntoIdentifier<AtIdentifier>) -> Self {
+        self.repo = Some(arg("repo", repo));
+        self
+    }
+
+    /// The record key (default: a TID the server picks).
+    pub fn rkey(mut self, rkey: impl IntoIdentifier<RecordKey>) -> Self {
+        self.rkey = Some(arg("rkey", rkey));
+        self
+    }
+
+    /// Lexicon validation: `Some(false)` skips it (for collections the server has no lexicon
+    /// for), `Some(true)` requires it. Defaults to [`Client::validate`].
+    pub fn validate(mut self, validate: impl Into<Option<bool>>) -> Self {
+        self.validate = validate.into();
+        self
+    }
+
+    /// Fails with `InvalidSwap` unless the repository's current commit is `commit`.
+    pub fn swap_commit(mut self, commit: Cid) -> Self {
+        self.swap_commit = Some(commit);
+        self
+    }
+
+    /// Sends the call.
+    pub async fn send(self) -> Result<RecordRef, Error<create_record::Error>> {
+        let nsid = create_record::NSID;
+        let request = (|| {
+            let mut request = crate::com::atproto::repo::CreateRecord::new(
+                self.client.repo_or_me(self.repo, nsid)?,
+                self.collection?,
+                self.record?,
+            );
+            request.input.rkey = self.rkey.transpose()?;
+            request.input.validate = self.validate;
+            request.input.swap_commit = self.swap_commit;
+            Ok(request)
+        })()
+        .map_err(Error::typed)?;
+        let output = self.client.send(&request).await?;
+        Ok(RecordRef {
+            uri: output.uri,
+            cid: output.cid,
+        })
+    }
+}
+
+awaitable!(CreateRecordBuilder<'a>, Result<RecordRef, Error<create_record::Error>>);
+
+/// [`Client::put_record`]'s settings.
+#[must_use = "nothing is sent until the builder is awaited"]
+pub struct PutRecordBuilder<'a> {
+    client: &'a Client,
+    collection: Result<Nsid, Error>,
+    rkey: Result<RecordKey, Error>,
+    record: Result<Value, Error>,
+    repo: Option<Result<AtIdentifier, Error>>,
+    validate: Option<bool>,
+    swap_record: Option<Option<Cid>>,
+    swap_commit: Option<Cid>,
+}
+
+impl PutRecordBuilder<'_> {
+    /// Writes to this repository instead of the logged-in account's.
+    pub fn repo(mut self, repo: impl IntoIdentifier<AtIdentifier>) -> Self {
+        self.repo = Some(arg("repo", repo));
+        self
+    }
+
+    /// Lexicon validation; see [`CreateRecordBuilder::validate`].
+    pub fn validate(mut self, validate: impl Into<Option<bool>>) -> Self {
+        self.validate = validate.into();
+        self
+    }
+
+    /// Compare and swap: fails with `InvalidSwap` unless the record's current CID is `cid`,
+    /// or, with `None`, unless the record does not exist yet.
+    pub fn swap_record(mut self, cid: Option<Cid>) -> Self {
+        self.swap_record = Some(cid);
+        self
+    }
+
+    /// Fails with `InvalidSwap` unless the repository's current commit is `commit`.
+    pub fn swap_commit(mut self, commit: Cid) -> Self {
+        self.swap_commit = Some(commit);
+        self
+    }
+
+    /// Sends the call.
+    pub async fn send(self) -> Result<RecordRef, Error<put_record::Error>> {
+        let nsid = put_record::NSID;
+        let request = (|| {
+            let mut request = crate::com::atproto::repo::PutRecord::new(
+                self.client.repo_or_me(self.repo, nsid)?,
+                self.collection?,
+                self.rkey?,
+                self.record?,
+            );
+            request.input.validate = self.validate;
+            request.input.swap_record = self.swap_record;
+            request.input.swap_commit = self.swap_commit;
+            Ok(request)
+        })()
+        .map_err(Error::typed)?;
+        let output = self.client.send(&request).await?;
+        Ok(RecordRef {
+            uri: output.uri,
+            cid: output.cid,
+        })
+    }
+}
+
+awaitable!(PutRecordBuilder<'a>, Result<RecordRef, Error<put_record::Error>>);
+
+/// [`Client::get_record`]'s settings.
+#[must_use = "nothing is sent until the builder is awaited"]
+pub struct GetRecordBuilder<'a, T> {
+    client: &'a Client,
+    location: Result<(AtIdentifier, Nsid, RecordKey), Error>,
+    cid: Option<Cid>,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T: DeserializeOwned> GetRecordBuilder<'_, T> {
+    /// Asks for this version of the record (the server may not keep old versions).
+    pub fn cid(mut self, cid: Cid) -> Self {
+        self.cid = Some(cid);
+        self
+    }
+
+    /// Sends the call.
+    pub async fn send(self) -> Result<Record<T>, Error<get_record::Error>> {
+        let (repo, collection, rkey) = self.location.map_err(Error::typed)?;
+        let mut request = crate::com::atproto::repo::GetRecord::new(repo, collection, rkey);
+        request.params.cid = self.cid;
+        let output = self.client.send(&request).await?;
+        Ok(Record {
+            uri: output.uri,
+            cid: output.cid,
+            value: from_value(get_record::NSID, output.value).map_err(Error::typed)?,
+        })
+    }
+}
+
+awaitable!(GetRecordBuilder<'a, T>, Result<Record<T>, Error<get_record::Error>>, where T: DeserializeOwned + Send + 'a);
+
+/// [`Client::list_records`]'s settings.
+#[must_use = "nothing is sent until `.page()` or `.stream()`"]
+pub struct ListRecordsBuilder<'a, T> {
+    client: &'a Client,
+    collection: Result<Nsid, Error>,
+    repo: Option<Result<AtIdentifier, Error>>,
+    limit: Option<i64>,
+    reverse: Option<bool>,
+    cursor: Option<String>,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T: DeserializeOwned + Send + 'static> ListRecordsBuilder<'_, T> {
+    /// Lists this repository instead of the logged-in account's.
+    pub fn repo(mut self, repo: impl IntoIdentifier<AtIdentifier>) -> Self {
+        self.repo = Some(arg("repo", repo));
+        self
+    }
+
+    /// Records per page, 1 to 100 (the server's default is 50; the stream asks for 100).
+    pub fn limit(mut self, limit: u8) -> Self {
+        self.limit = Some(i64::from(limit));
+        self
+    }
+
+    /// Oldest first (by record key) instead of newest first.
+    pub fn reverse(mut self, reverse: bool) -> Self {
+        self.reverse = Some(reverse);
+        self
+    }
+
+    /// Starts after this cursor (from an earlier [`Page`]).
+    pub fn cursor(mut self, cursor: impl Into<String>) -> Self {
+        self.cursor = Some(cursor.into());
+        self
+    }
+
+    /// The first page's request.
+    fn into_request(self) -> Result<crate::com::atproto::repo::ListRecords, Error> {
+        let repo = self.client.repo_or_me(self.repo, list_records::NSID)?;
+        let mut request = crate::com::atproto::repo::ListRecords::new(repo, self.collection?);
+        request.params.limit = self.limit;
+        request.params.reverse = self.reverse;
+        request.params.cursor = self.cursor;
+        Ok(request)
+    }
+
+    /// Sends one call: one page.
+    pub async fn page(self) -> Result<Page<T>, Error<list_records::Error>> {
+        let client = self.client;
+        let request = self.into_request().map_err(Error::typed)?;
+        fetch_page(client, &request).await
+    }
+
+    /// Every record from the cursor on, fetching pages as the stream is read. An error ends
+    /// the stream after it is yielded.
+    pub fn stream(
+        mut self,
+    ) -> impl Stream<Item = Result<Record<T>, Error<list_records::Error>>> + Send + 'static {
+        self.limit = self.limit.or(Some(100));
+        let client = self.client.clone();
+        let (next, failed) = match self.into_request() {
+            Ok(request) => (Some(request), None),
+            Err(e) => (None, Some(e.typed())),
+        };
+        let state = PageState {
+            client,
+            next,
+            failed,
+            buffer: VecDeque::new(),
+        };
+        futures_util::stream::unfold(state, |mut state| async move {
+            loop {
+                if let Some(record) = state.buffer.pop_front() {
+                    return Some((Ok(record), state));
+                }
+                if let Some(error) = state.failed.take() {
+                    return Some((Err(error), state));
+                }
+                let mut request = state.next.take()?;
+                match fetch_page(&state.client, &request).await {
+                    Ok(page) => {
+                        // An empty page ends the listing even with a cursor: some servers send
+                        // one on the last page.
+                        if !page.records.is_empty() && page.cursor.is_some() {
+                            request.params.cursor = page.cursor;
+                            state.next = Some(request);
+                        }
+                        state.buffer.extend(page.records);
+                    }
+                    Err(e) => return Some((Err(e), state)),
+                }
+            }
+        })
+    }
+}
+
+/// A stream's position: the next page's request (none after the last), an error to yield,
+/// and the records of the page being read.
+struct PageState<T> {
+    client: Client,
+    next: Option<crate::com::atproto::repo::ListRecords>,
+    failed: Option<Error<list_records::Error>>,
+    buffer: VecDeque<Record<T>>,
+}
+
+async fn fetch_page<T: DeserializeOwned>(
+    client: &Client,
+    request: &crate::com::atproto::repo::ListRecords,
+) -> Result<Page<T>, Error<list_records::Error>> {
+    let output = client.send(request).await?;
+    let records = output
+        .records
+        .into_iter()
+        .map(|record| {
+            Ok(Record {
+                uri: record.uri,
+                cid: Some(record.cid),
+                value: from_value(list_records::NSID, record.value)?,
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()
+        .map_err(Error::typed)?;
+    Ok(Page {
+        records,
+        cursor: output.cursor,
+    })
+}
+
+/// [`Client::delete_record`]'s settings.
+#[must_use = "nothing is sent until the builder is awaited"]
+pub struct DeleteRecordBuilder<'a> {
+    client: &'a Client,
+    collection: Result<Nsid, Error>,
+    rkey: Result<RecordKey, Error>,
+    repo: Option<Result<AtIdentifier, Error>>,
+    swap_record: Option<Cid>,
+    swap_commit: Option<Cid>,
+}
+
+impl DeleteRecordBuilder<'_> {
+    /// Deletes from this repository instead of the logged-in account's.
+    pub fn repo(mut self, repo: impl IntoIdentifier<AtIdentifier>) -> Self {
+        self.repo = Some(arg("repo", repo));
+        self
+    }
+
+    /// Fails with `InvalidSwap` unless the record's current CID is `cid`.
+    pub fn swap_record(mut self, cid: Cid) -> Self {
+        self.swap_record = Some(cid);
+        self
+    }
+
+    /// Fails with `InvalidSwap` unless the repository's current commit is `commit`.
+    pub fn swap_commit(mut self, commit: Cid) -> Self {
+        self.swap_commit = Some(commit);
+        self
+    }
+
+    /// Sends the call.
+    pub async fn send(self) -> Result<(), Error<delete_record::Error>> {
+        let nsid = delete_record::NSID;
+        let request = (|| {
+            let mut request = crate::com::atproto::repo::DeleteRecord::new(
+                self.client.repo_or_me(self.repo, nsid)?,
+                self.collection?,
+                self.rkey?,
+            );
+            request.input.swap_record = self.swap_record;
+            request.input.swap_commit = self.swap_commit;
+            Ok(request)
+        })()
+        .map_err(Error::typed)?;
+        self.client.send(&request).await.map(drop)
+    }
+}
+
+awaitable!(DeleteRecordBuilder<'a>, Result<(), Error<delete_record::Error>>);
+
+/// One write of [`Client::apply_writes`].
+#[derive(Debug)]
+pub struct Write(Result<apply_writes::InputWrites, Error>);
+
+impl Write {
+    /// Creates a record with a server-chosen key (`$type` added as in
+    /// [`Client::create_record`]).
+    pub fn create<T: Serialize + ?Sized>(
+        collection: impl IntoIdentifier<Nsid>,
+        record: &T,
+    ) -> Write {
+        let collection = arg("collection", collection);
+        let value = record_value(record, &collection);
+        Write((|| {
+            let create = apply_writes::Create::new(collection?, value?);
+            Ok(apply_writes::InputWrites::Create(Box::new(create)))
+        })())
+    }
+
+    /// Creates a record with the key `rkey`.
+    pub fn create_at<T: Serialize + ?Sized>(
+        collection: impl IntoIdentifier<Nsid>,
+        rkey: impl IntoIdentifier<RecordKey>,
+        record: &T,
+    ) -> Write {
+        let collection = arg("collection", collection);
+        let value = record_value(record, &collection);
+        let rkey = arg("rkey", rkey);
+        Write((|| {
+            let create = apply_writes::Create::new(collection?, value?).rkey(rkey?);
+            Ok(apply_writes::InputWrites::Create(Box::new(create)))
+        })())
+    }
+
+    /// Creates or replaces the record at `collection`/`rkey`.
+    pub fn update<T: Serialize + ?Sized>(
+        collection: impl IntoIdentifier<Nsid>,
+        rkey: impl IntoIdentifier<RecordKey>,
+        record: &T,
+    ) -> Write {
+        let collection = arg("collection", collection);
+        let value = record_value(record, &collection);
+        let rkey = arg("rkey", rkey);
+        Write((|| {
+            let update = apply_writes::Update::new(collection?, rkey?, value?);
+            Ok(apply_writes::InputWrites::Update(Box::new(update)))
+        })())
+    }
+
+    /// Deletes the record at `collection`/`rkey`.
+    pub fn delete(
+        collection: impl IntoIdentifier<Nsid>,
+        rkey: impl IntoIdentifier<RecordKey>,
+    ) -> Write {
+        let collection = arg("collection", collection);
+        let rkey = arg("rkey", rkey);
+        Write((|| {
+            let delete = apply_writes::Delete::new(collection?, rkey?);
+            Ok(apply_writes::InputWrites::Delete(Box::new(delete)))
+        })())
+    }
+}
+
+/// What one write of [`Client::apply_writes`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WriteResult {
+    /// A record was created.
+    Created(RecordRef),
+    /// A record was created or replaced.
+    Updated(RecordRef),
+    /// A record was deleted.
+    Deleted,
+}
+
+/// [`Client::apply_writes`]'s settings.
+#[must_use = "nothing is sent until the builder is awaited"]
+pub struct ApplyWritesBuilder<'a> {
+    client: &'a Client,
+    writes: Vec<Write>,
+    repo: Option<Result<AtIdentifier, Error>>,
+    validate: Option<bool>,
+    swap_commit: Option<Cid>,
+}
+
+impl ApplyWritesBuilder<'_> {
+    /// Writes to this repository instead of the logged-in account's.
+    pub fn repo(mut self, repo: impl IntoIdentifier<AtIdentifier>) -> Self {
+        self.repo = Some(arg("repo", repo));
+        self
+    }
+
+    /// Lexicon validation for every write; see [`CreateRecordBuilder::validate`].
+    pub fn validate(mut self, validate: impl Into<Option<bool>>) -> Self {
+        self.validate = validate.into();
+        self
+    }
+
+    /// Fails with `InvalidSwap` unless the repository's current commit is `commit`.
+    pub fn swap_commit(mut self, commit: Cid) -> Self {
+        self.swap_commit = Some(commit);
+        self
+    }
+
+    /// Sends the call. The results come in the order of the writes.
+    pub async fn send(self) -> Result<Vec<WriteResult>, Error<apply_writes::Error>> {
+        let nsid = apply_writes::NSID;
+        let request = (|| {
+            let writes = self
+                .writes
+                .into_iter()
+                .map(|write| write.0)
+                .collect::<Result<Vec<_>, Error>>()?;
+            let mut request = crate::com::atproto::repo::ApplyWrites::new(
+                self.client.repo_or_me(self.repo, nsid)?,
+                writes,
+            );
+            request.input.validate = self.validate;
+            request.input.swap_commit = self.swap_commit;
+            Ok(request)
+        })()
+        .map_err(Error::typed)?;
+        let output = self.client.send(&request).await?;
+        let results = output.results.unwrap_or_default();
+        Ok(results
+            .into_iter()
+            .map(|result| match result {
+                apply_writes::OutputResults::CreateResult(r) => WriteResult::Created(RecordRef {
+                    uri: r.uri,
+                    cid: r.cid,
+                }),
+                apply_writes::OutputResults::UpdateResult(r) => WriteResult::Updated(RecordRef {
+                    uri: r.uri,
+                    cid: r.cid,
+                }),
+                apply_writes::OutputResults::DeleteResult(_) => WriteResult::Deleted,
+            })
+            .collect())
+    }
+}
+
+awaitable!(
+    ApplyWritesBuilder<'a>,
+    Result<Vec<WriteResult>, Error<apply_writes::Error>>
+);
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use atdata_core::Blob;
+
+    #[test]
+    fn structs_values_and_json_trees_make_the_same_record() {
+        #[derive(Serialize)]
+        struct Shard {
+            name: String,
+            data: Blob,
+        }
+        let blob = Blob::new(Cid::for_raw(b"shard"), "application/x-tar", 5);
+        let collection: Result<Nsid, Error> = Ok("com.example.shard".parse().unwrap());
+        let from_struct = record_value(
+            &Shard {
+                name: "s".into(),
+                data: blob.clone(),
+            },
+            &collection,
+        )
+        .unwrap();
+        let from_json =
+            record_value(&serde_json::json!({"name": "s", "data": blob}), &collection).unwrap();
+        assert_eq!(from_struct, from_json);
+        assert_eq!(
+            from_struct.get("$type").and_then(Value::as_str),
+            Some("com.example.shard")
+        );
+        assert_eq!(
+            record_value(&from_struct, &collection).unwrap(),
+            from_struct
+        );
+        // An explicit `$type` stays.
+        let typed = record_value(&serde_json::json!({"$type": "x.y.z"}), &collection).unwrap();
+        assert_eq!(typed.get("$type").and_then(Value::as_str), Some("x.y.z"));
+        // Floats are not AT Protocol data.
+        assert!(matches!(
+            record_value(&serde_json::json!({"f": 1.5}), &collection),
+            Err(Error::InvalidRecord { .. })
+        ));
+    }
+}

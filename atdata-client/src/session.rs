@@ -1,0 +1,366 @@
+//! A logged-in session: who the account is, where its PDS is, and the two tokens.
+
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use atdata_core::{Did, DidDocument, Handle};
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+/// A token or password: wiped from memory when dropped, and never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Secret(Zeroizing<String>);
+
+impl Secret {
+    pub(crate) fn new(text: String) -> Self {
+        Secret(Zeroizing::new(text))
+    }
+
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Secret::new)
+    }
+}
+
+/// The account a session belongs to.
+///
+/// ```
+/// use atdata_client::Account;
+/// let me = Account { did: "did:plc:abc123".parse()?, handle: "alice.test".parse()? };
+/// assert_eq!(me.handle.as_str(), "alice.test");
+/// # Ok::<(), atdata_core::syntax::SyntaxError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// The account's DID: its permanent identifier and the repository's name.
+    pub did: Did,
+    /// Its handle, as the server knows it at login or refresh.
+    pub handle: Handle,
+}
+
+/// A logged-in session, as `com.atproto.server.createSession` and `refreshSession` return it.
+///
+/// The tokens are wiped from memory when the session is dropped and `Debug` shows them as
+/// `<redacted>`. [`Session::export`] writes the whole session as a string to store (it holds
+/// the tokens, so store it as you would a password) and [`Session::import`] reads it back.
+///
+/// ```
+/// use atdata_client::Session;
+///
+/// let exported = r#"{"version":1,"did":"did:plc:abc123","handle":"alice.test",
+///     "accessJwt":"a.b.c","refreshJwt":"d.e.f","pds":"http://localhost:2583"}"#;
+/// let session = Session::import(exported)?;
+/// assert_eq!(session.did.as_str(), "did:plc:abc123");
+/// assert_eq!(session.pds.as_deref(), Some("http://localhost:2583"));
+/// assert!(!format!("{session:?}").contains("a.b.c"));
+/// assert_eq!(Session::import(&session.export())?, session);
+/// # Ok::<(), atdata_client::SessionError>(())
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Session {
+    /// The account's DID.
+    pub did: Did,
+    /// The account's handle.
+    pub handle: Handle,
+    /// The account's PDS, from the DID document the server returned; calls go there while the
+    /// session lasts.
+    pub pds: Option<String>,
+    /// The account's email address, when the server shares it.
+    pub email: Option<String>,
+    /// Whether the account is active; `None` when the server did not say.
+    pub active: Option<bool>,
+    /// Why the account is not active (`takendown`, `suspended`, `deactivated`).
+    pub status: Option<String>,
+    access_jwt: Secret,
+    refresh_jwt: Secret,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("did", &self.did)
+            .field("handle", &self.handle)
+            .field("pds", &self.pds)
+            .field("email", &self.email)
+            .field("active", &self.active)
+            .field("status", &self.status)
+            .field("access_jwt", &self.access_jwt)
+            .field("refresh_jwt", &self.refresh_jwt)
+            .finish()
+    }
+}
+
+/// A session string that [`Session::import`] could not read. The message names the problem,
+/// never the string's contents.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// Not a session exported by this library (bad JSON, a missing or invalid field).
+    #[error("not an exported session: {0}")]
+    Malformed(String),
+    /// Exported by a newer version of this library.
+    #[error("exported session version {0} is not supported (this library reads version 1)")]
+    Version(u64),
+}
+
+/// The export format; `version` lets later releases change it and still read old strings.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Exported<'a> {
+    version: u64,
+    did: Did,
+    handle: Handle,
+    access_jwt: &'a str,
+    refresh_jwt: &'a str,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pds: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    active: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    status: Option<String>,
+}
+
+impl Session {
+    /// A session from its parts, for sessions made elsewhere (a test, another client).
+    pub fn new(did: Did, handle: Handle, access_jwt: String, refresh_jwt: String) -> Self {
+        Session {
+            did,
+            handle,
+            pds: None,
+            email: None,
+            active: None,
+            status: None,
+            access_jwt: Secret::new(access_jwt),
+            refresh_jwt: Secret::new(refresh_jwt),
+        }
+    }
+
+    /// The same session with calls sent to `pds`.
+    pub fn with_pds(mut self, pds: impl Into<String>) -> Self {
+        self.pds = Some(pds.into());
+        self
+    }
+
+    /// The account.
+    pub fn account(&self) -> Account {
+        Account {
+            did: self.did.clone(),
+            handle: self.handle.clone(),
+        }
+    }
+
+    /// The access token. It is a bearer credential: do not log it.
+    pub fn access_jwt(&self) -> &str {
+        self.access_jwt.expose()
+    }
+
+    /// The refresh token. It is a bearer credential: do not log it.
+    pub fn refresh_jwt(&self) -> &str {
+        self.refresh_jwt.expose()
+    }
+
+    /// When the access token expires, read from its `exp` claim; `None` when the token is not
+    /// a JWT the client can read (the server decides anyway: this only saves a round trip).
+    pub fn access_expires_at(&self) -> Option<SystemTime> {
+        jwt_expiry(self.access_jwt())
+    }
+
+    /// The session as a string to store and give to [`Session::import`] or
+    /// [`Client::resume_session`](crate::Client::resume_session) later. It holds both tokens.
+    pub fn export(&self) -> String {
+        let exported = Exported {
+            version: 1,
+            did: self.did.clone(),
+            handle: self.handle.clone(),
+            access_jwt: self.access_jwt(),
+            refresh_jwt: self.refresh_jwt(),
+            pds: self.pds.clone(),
+            email: self.email.clone(),
+            active: self.active,
+            status: self.status.clone(),
+        };
+        // Only strings, booleans and validated identifiers: serialising cannot fail.
+        serde_json::to_string(&exported).unwrap_or_default()
+    }
+
+    /// Reads a string written by [`Session::export`].
+    pub fn import(exported: &str) -> Result<Session, SessionError> {
+        // serde_json's messages name positions and expected types, not the input's text, so
+        // they cannot echo a token.
+        let value: serde_json::Value =
+            serde_json::from_str(exported).map_err(|e| SessionError::Malformed(e.to_string()))?;
+        match value.get("version").and_then(serde_json::Value::as_u64) {
+            Some(1) => {}
+            Some(other) => return Err(SessionError::Version(other)),
+            None => return Err(SessionError::Malformed("missing `version`".into())),
+        }
+        let parsed: Exported<'_> = serde::Deserialize::deserialize(&value)
+            .map_err(|e| SessionError::Malformed(e.to_string()))?;
+        Ok(Session {
+            did: parsed.did,
+            handle: parsed.handle,
+            pds: parsed.pds,
+            email: parsed.email,
+            active: parsed.active,
+            status: parsed.status,
+            access_jwt: Secret::new(parsed.access_jwt.to_owned()),
+            refresh_jwt: Secret::new(parsed.refresh_jwt.to_owned()),
+        })
+    }
+}
+
+/// What `createSession`, `refreshSession` and `createAccount` return, read without ever
+/// holding the tokens in a type whose `Debug` would show them.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SessionOutput {
+    did: Did,
+    handle: Handle,
+    access_jwt: Secret,
+    refresh_jwt: Secret,
+    #[serde(default)]
+    did_doc: Option<serde_json::Value>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    active: Option<bool>,
+    #[serde(default)]
+    status: Option<String>,
+}
+
+impl SessionOutput {
+    pub(crate) fn into_session(self) -> Session {
+        let pds = self
+            .did_doc
+            .and_then(|doc| pds_from_did_doc(doc, &self.did));
+        Session {
+            did: self.did,
+            handle: self.handle,
+            pds,
+            email: self.email,
+            active: self.active,
+            status: self.status,
+            access_jwt: self.access_jwt,
+            refresh_jwt: self.refresh_jwt,
+        }
+    }
+}
+
+/// The PDS endpoint of a DID document, if the document is for `did` and names one.
+fn pds_from_did_doc(doc: serde_json::Value, did: &Did) -> Option<String> {
+    let doc: DidDocument = serde_json::from_value(doc).ok()?;
+    // A document for another DID would send our tokens to a server the account never named.
+    if doc.id != *did {
+        return None;
+    }
+    doc.pds_endpoint()
+        .map(|url| url.trim_end_matches('/').to_owned())
+}
+
+/// The `exp` claim of a JWT, without checking its signature (only the server can).
+fn jwt_expiry(token: &str) -> Option<SystemTime> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let exp = claims.get("exp")?.as_u64()?;
+    Some(UNIX_EPOCH + Duration::from_secs(exp))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn jwt(claims: &str) -> String {
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        format!(
+            "{}.{}.sig",
+            engine.encode(r#"{"alg":"HS256"}"#),
+            engine.encode(claims)
+        )
+    }
+
+    #[test]
+    fn expiry_is_read_from_the_access_token() {
+        let session = Session::new(
+            "did:plc:abc123".parse().unwrap(),
+            "alice.test".parse().unwrap(),
+            jwt(r#"{"exp": 1700000000, "scope": "com.atproto.access"}"#),
+            "refresh".into(),
+        );
+        assert_eq!(
+            session.access_expires_at(),
+            Some(UNIX_EPOCH + Duration::from_secs(1_700_000_000))
+        );
+        let opaque = Session::new(
+            "did:plc:abc123".parse().unwrap(),
+            "alice.test".parse().unwrap(),
+            "not-a-jwt".into(),
+            "refresh".into(),
+        );
+        assert_eq!(opaque.access_expires_at(), None);
+    }
+
+    #[test]
+    fn debug_and_errors_never_show_tokens() {
+        let session = Session::new(
+            "did:plc:abc123".parse().unwrap(),
+            "alice.test".parse().unwrap(),
+            "ACCESS-SECRET".into(),
+            "REFRESH-SECRET".into(),
+        );
+        let debug = format!("{session:?}");
+        assert!(!debug.contains("ACCESS-SECRET") && !debug.contains("REFRESH-SECRET"));
+        let exported = session.export();
+        assert!(exported.contains("ACCESS-SECRET"));
+        let broken = exported.replace("\"did\":\"did:plc:abc123\"", "\"did\":7");
+        let err = Session::import(&broken).unwrap_err().to_string();
+        assert!(!err.contains("SECRET"), "{err}");
+    }
+
+    #[test]
+    fn versions_are_checked() {
+        assert!(matches!(
+            Session::import(r#"{"version": 2}"#),
+            Err(SessionError::Version(2))
+        ));
+        assert!(matches!(
+            Session::import("{}"),
+            Err(SessionError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn pds_comes_from_a_matching_did_doc_only() {
+        let doc = |id: &str| {
+            serde_json::json!({
+                "id": id,
+                "service": [{"id": "#atproto_pds", "type": "AtprotoPersonalDataServer",
+                             "serviceEndpoint": "https://pds.example.com/"}]
+            })
+        };
+        let did: Did = "did:plc:abc123".parse().unwrap();
+        assert_eq!(
+            pds_from_did_doc(doc("did:plc:abc123"), &did).as_deref(),
+            Some("https://pds.example.com")
+        );
+        assert_eq!(pds_from_did_doc(doc("did:plc:other"), &did), None);
+    }
+}

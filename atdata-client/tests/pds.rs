@@ -1,0 +1,669 @@
+//! The client against the real reference PDS (`@atproto/pds` from npm, started by
+//! `scripts/pds/pds.sh`; see `pds_harness`). Each test makes its own account, so the tests run
+//! in parallel and again on a PDS that kept earlier runs' data.
+
+#![cfg(feature = "http")]
+
+mod pds_harness;
+
+use std::time::Duration;
+
+use atdata_client::com::atproto::repo::{delete_record, get_record, put_record};
+use atdata_client::com::atproto::server::{create_session, GetSession};
+use atdata_client::records::{Write, WriteResult};
+use atdata_client::{Client, Error, SessionChange, XrpcErrorKind};
+use atdata_core::car::CarReader;
+use atdata_core::{Blob, DidDocument, Value};
+use futures_util::{StreamExt as _, TryStreamExt as _};
+use pds_harness::{new_account, pds, Pds, PASSWORD};
+use serde::{Deserialize, Serialize};
+
+const SAMPLE_SCHEMA: &str = "ac.foundation.dataset.sampleSchema";
+
+/// `ac.foundation.dataset.sampleSchema` (examples/dataset/lexicons), as a plain serde type:
+/// the PDS has no lexicon for it, so it is written with `validate: false`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SampleSchema {
+    #[serde(rename = "$type")]
+    kind: String,
+    name: String,
+    version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    schema: JsonSchema,
+    created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct JsonSchema {
+    #[serde(rename = "$type")]
+    kind: String,
+    document: serde_json::Value,
+}
+
+fn sample_schema(name: &str, version: &str) -> SampleSchema {
+    SampleSchema {
+        kind: SAMPLE_SCHEMA.into(),
+        name: name.into(),
+        version: version.into(),
+        description: Some("an image and its caption".into()),
+        schema: JsonSchema {
+            kind: format!("{SAMPLE_SCHEMA}#jsonSchema"),
+            document: serde_json::json!({
+                "type": "object",
+                "required": ["image", "caption"],
+                "properties": {"image": {"type": "string"}, "caption": {"type": "string", "maxLength": 300}}
+            }),
+        },
+        created_at: "2024-05-01T12:00:00.000Z".into(),
+    }
+}
+
+/// A small record of an unknown collection, without `$type` (the client adds it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Note {
+    text: String,
+    n: i64,
+}
+
+#[tokio::test]
+async fn create_account_login_and_me() {
+    let Some(pds) = pds() else { return };
+    let (created, account) = new_account(pds).await;
+    assert_eq!(created.me(), Some(account.clone()));
+    assert!(account.did.as_str().starts_with("did:plc:"));
+    // The DID document names the PDS, and calls now go there.
+    assert_eq!(created.endpoint(), pds.url.trim_end_matches('/'));
+
+    let client = Client::new(&pds.url).expect("client");
+    let me = client
+        .login(account.handle.as_str(), PASSWORD)
+        .await
+        .expect("login");
+    assert_eq!(me, account);
+    let session = client.send(&GetSession::new()).await.expect("getSession");
+    assert_eq!(session.did, account.did);
+    assert_eq!(session.handle, account.handle);
+
+    // Logging in by DID works too.
+    Client::new(&pds.url)
+        .expect("client")
+        .login(account.did.as_str(), PASSWORD)
+        .await
+        .expect("login by DID");
+
+    let wrong = "not-the-password-hunter2";
+    let error = Client::new(&pds.url)
+        .expect("client")
+        .login(account.handle.as_str(), wrong)
+        .await
+        .expect_err("wrong password");
+    assert_eq!(error.status(), Some(401));
+    assert_eq!(error.error_name(), Some("AuthenticationRequired"));
+    assert!(!format!("{error} {error:?}").contains(wrong));
+    let _: Option<&create_session::Error> = error.known();
+}
+
+#[tokio::test]
+async fn session_export_resume_refresh_and_logout() {
+    let Some(pds) = pds() else { return };
+    let (client, account) = new_account(pds).await;
+    let exported = client.export_session().expect("logged in");
+    let session = client.session().expect("session");
+    assert!(exported.contains(session.access_jwt()));
+    assert!(!format!("{session:?} {client:?}").contains(session.access_jwt()));
+
+    let resumed = Client::from_session(&pds.url, &exported).expect("from_session");
+    assert_eq!(resumed.me(), Some(account.clone()));
+    let session = resumed.send(&GetSession::new()).await.expect("getSession");
+    assert_eq!(session.did, account.did);
+
+    let changes = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let recorded = std::sync::Arc::clone(&changes);
+    let other = Client::new(&pds.url).expect("client");
+    other.on_session_change(move |change, session| {
+        recorded
+            .lock()
+            .expect("lock")
+            .push((change, session.map(|s| s.export())));
+    });
+    other.resume_session(&exported).expect("resume");
+    let before = other.session().expect("session").access_jwt().to_owned();
+    // Tokens carry whole-second timestamps: wait so the new ones differ.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    other.refresh_session().await.expect("refreshSession");
+    let after = other.session().expect("session");
+    assert_ne!(after.access_jwt(), before);
+    assert!(after.access_expires_at().is_some());
+    other
+        .send(&GetSession::new())
+        .await
+        .expect("new token works");
+    other.logout().await.expect("deleteSession");
+    assert!(other.me().is_none());
+    let changes = changes.lock().expect("lock").clone();
+    let kinds: Vec<SessionChange> = changes.iter().map(|(c, _)| *c).collect();
+    assert_eq!(
+        kinds,
+        [
+            SessionChange::Resumed,
+            SessionChange::Refreshed,
+            SessionChange::Ended
+        ]
+    );
+    // The callback saw the refreshed session; the logout revoked its refresh token.
+    let refreshed = changes[1].1.clone().expect("session");
+    let revived = Client::from_session(&pds.url, &refreshed).expect("from_session");
+    let error = revived.refresh_session().await.expect_err("revoked");
+    assert_eq!(error.status(), Some(400), "{error:?}");
+    assert!(revived.me().is_none(), "a refused refresh ends the session");
+}
+
+#[tokio::test]
+async fn records_create_get_put_swap_delete() {
+    let Some(pds) = pds() else { return };
+    let (client, account) = new_account(pds).await;
+    let collection = "com.example.atdata.note";
+
+    let first = Note {
+        text: "first".into(),
+        n: 1,
+    };
+    let created = client
+        .create_record(collection, &first)
+        .validate(false)
+        .await
+        .expect("createRecord");
+    assert_eq!(created.uri.authority().as_str(), account.did.as_str());
+    assert_eq!(
+        created.uri.collection().map(|c| c.as_str()),
+        Some(collection)
+    );
+
+    let read = client
+        .get_record::<Note>(&created.uri)
+        .await
+        .expect("getRecord by URI");
+    assert_eq!(read.value, first);
+    assert_eq!(read.cid.as_ref(), Some(&created.cid));
+    // As a Value, with the `$type` the client added.
+    let rkey = created.uri.rkey().expect("rkey").clone();
+    let as_value = client
+        .get_record_at::<Value>(&account.did, collection, &rkey)
+        .await
+        .expect("getRecord by parts");
+    assert_eq!(
+        as_value.value.get("$type").and_then(Value::as_str),
+        Some(collection)
+    );
+    // The CID the server returned is the CID of the record's DAG-CBOR.
+    assert_eq!(
+        atdata_core::cid_for(&as_value.value).expect("cid"),
+        created.cid
+    );
+
+    let second = Note {
+        text: "second".into(),
+        n: 2,
+    };
+    let replaced = client
+        .put_record(collection, &rkey, &second)
+        .swap_record(Some(created.cid))
+        .validate(false)
+        .await
+        .expect("putRecord with the right swap CID");
+    assert_ne!(replaced.cid, created.cid);
+
+    // Swapping against the old CID again is a conflict.
+    let conflict = client
+        .put_record(collection, &rkey, &first)
+        .swap_record(Some(created.cid))
+        .validate(false)
+        .await
+        .expect_err("stale swap CID");
+    assert_eq!(conflict.known(), Some(&put_record::Error::InvalidSwap));
+    assert!(matches!(
+        conflict,
+        Error::Xrpc {
+            status: 400,
+            error: Some(XrpcErrorKind::Known(put_record::Error::InvalidSwap)),
+            ..
+        }
+    ));
+    // "Create only": swap against no record fails when one exists.
+    let exists = client
+        .put_record(collection, &rkey, &first)
+        .swap_record(None)
+        .validate(false)
+        .await
+        .expect_err("record exists");
+    assert_eq!(exists.known(), Some(&put_record::Error::InvalidSwap));
+    let delete_conflict = client
+        .delete_record(collection, &rkey)
+        .swap_record(created.cid)
+        .await
+        .expect_err("stale swap CID");
+    assert_eq!(
+        delete_conflict.known(),
+        Some(&delete_record::Error::InvalidSwap)
+    );
+
+    assert_eq!(
+        client
+            .get_record::<Note>(&created.uri)
+            .await
+            .expect("read")
+            .value,
+        second
+    );
+    client
+        .delete_record(collection, &rkey)
+        .swap_record(replaced.cid)
+        .await
+        .expect("deleteRecord");
+    let missing = client
+        .get_record::<Note>(&created.uri)
+        .await
+        .expect_err("deleted");
+    assert_eq!(missing.known(), Some(&get_record::Error::RecordNotFound));
+    assert!(matches!(
+        missing,
+        Error::Xrpc {
+            status: 400,
+            error: Some(XrpcErrorKind::Known(get_record::Error::RecordNotFound)),
+            ..
+        }
+    ));
+
+    // Bad arguments fail before the network, naming the argument.
+    let bad = client
+        .create_record("not a collection", &first)
+        .await
+        .expect_err("bad NSID");
+    assert!(
+        matches!(
+            bad,
+            Error::InvalidArgument {
+                what: "collection",
+                ..
+            }
+        ),
+        "{bad:?}"
+    );
+}
+
+#[tokio::test]
+async fn sample_schema_record_with_validate_false() {
+    let Some(pds) = pds() else { return };
+    let (client, account) = new_account(pds).await;
+    let schema = sample_schema("image-caption-pair", "1.0.0");
+
+    // The PDS has no lexicon for the collection: requiring validation fails...
+    let refused = client
+        .create_record(SAMPLE_SCHEMA, &schema)
+        .validate(true)
+        .await
+        .expect_err("unknown lexicon");
+    assert_eq!(refused.status(), Some(400));
+    assert_eq!(refused.error_name(), Some("InvalidRequest"));
+    assert!(
+        refused.to_string().contains("Unknown lexicon type"),
+        "{refused}"
+    );
+
+    // ...and skipping it works, per call or for the whole client.
+    let written = client
+        .create_record(SAMPLE_SCHEMA, &schema)
+        .validate(false)
+        .await
+        .expect("createRecord, validate false");
+    let back = client
+        .get_record::<SampleSchema>(&written.uri)
+        .await
+        .expect("getRecord");
+    assert_eq!(back.value, schema);
+
+    let exported = client.export_session().expect("session");
+    let lenient = Client::builder()
+        .service(&pds.url)
+        .validate(Some(false))
+        .build()
+        .expect("client");
+    lenient.resume_session(&exported).expect("resume");
+    let v2 = sample_schema("image-caption-pair", "2.0.0");
+    let second = lenient
+        .put_record(SAMPLE_SCHEMA, "v2", &v2)
+        .await
+        .expect("putRecord with the client's validate(false)");
+    assert_eq!(second.uri.rkey().map(|k| k.as_str()), Some("v2"));
+    let listed: Vec<_> = lenient
+        .list_records::<SampleSchema>(SAMPLE_SCHEMA)
+        .repo(&account.did)
+        .stream()
+        .try_collect()
+        .await
+        .expect("listRecords");
+    assert_eq!(listed.len(), 2);
+}
+
+#[tokio::test]
+async fn list_records_paginates_over_1000_records() {
+    const RECORDS: usize = 1000;
+    let Some(pds) = pds() else { return };
+    let (client, _) = new_account(pds).await;
+    let collection = "com.example.atdata.item";
+    for batch in 0..RECORDS / 200 {
+        let writes = (0..200).map(|i| {
+            let n = batch * 200 + i;
+            Write::create_at(
+                collection,
+                format!("item{n:04}"),
+                &Note {
+                    text: format!("item {n}"),
+                    n: n as i64,
+                },
+            )
+        });
+        let results = client
+            .apply_writes(writes)
+            .validate(false)
+            .await
+            .expect("applyWrites");
+        assert_eq!(results.len(), 200);
+        assert!(matches!(results[0], WriteResult::Created(_)));
+    }
+
+    // The stream asks for pages of 100 and stops after the last one.
+    let all: Vec<_> = client
+        .list_records::<Note>(collection)
+        .reverse(true)
+        .stream()
+        .try_collect()
+        .await
+        .expect("listRecords stream");
+    assert_eq!(all.len(), RECORDS);
+    for (i, record) in all.iter().enumerate() {
+        assert_eq!(record.value.n, i as i64, "in key order");
+        assert_eq!(
+            record.uri.rkey().map(|k| k.as_str().to_owned()),
+            Some(format!("item{i:04}"))
+        );
+        assert!(record.cid.is_some());
+    }
+
+    // Small pages and an explicit cursor.
+    let page = client
+        .list_records::<Note>(collection)
+        .limit(7)
+        .page()
+        .await
+        .expect("one page");
+    assert_eq!(page.records.len(), 7);
+    assert_eq!(page.records[0].value.n, 999, "newest key first");
+    let cursor = page.cursor.expect("more pages");
+    let next = client
+        .list_records::<Note>(collection)
+        .limit(7)
+        .cursor(cursor)
+        .page()
+        .await
+        .expect("next page");
+    assert_eq!(next.records[0].value.n, 992);
+    let first_three: Vec<_> = client
+        .list_records::<Value>(collection)
+        .limit(3)
+        .stream()
+        .take(5)
+        .collect()
+        .await;
+    assert_eq!(first_three.len(), 5, "the stream crosses pages of 3");
+
+    // Mixed writes in one commit.
+    let results = client
+        .apply_writes([
+            Write::update(
+                collection,
+                "item0000",
+                &Note {
+                    text: "changed".into(),
+                    n: -1,
+                },
+            ),
+            Write::delete(collection, "item0001"),
+            Write::create(
+                collection,
+                &Note {
+                    text: "new".into(),
+                    n: 1000,
+                },
+            ),
+        ])
+        .validate(false)
+        .await
+        .expect("mixed applyWrites");
+    assert!(matches!(results[0], WriteResult::Updated(_)));
+    assert_eq!(results[1], WriteResult::Deleted);
+    assert!(matches!(results[2], WriteResult::Created(_)));
+}
+
+/// Deterministic bytes that do not compress to nothing.
+fn pseudo_random_bytes(len: usize) -> Vec<u8> {
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn blob_round_trip_of_1_mb_from_bytes_and_from_a_file() {
+    let Some(pds) = pds() else { return };
+    let (client, account) = new_account(pds).await;
+    let data = pseudo_random_bytes(1 << 20);
+
+    let blob = client
+        .upload_blob(data.clone(), "application/octet-stream")
+        .await
+        .expect("uploadBlob");
+    assert_eq!(blob.size(), Some(1 << 20));
+    assert_eq!(blob.mime_type(), "application/octet-stream");
+    assert_eq!(*blob.cid(), atdata_core::Cid::for_raw(&data));
+
+    let dir = std::env::temp_dir().join(format!("atdata-blob-{}", account.handle));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("upload.bin");
+    std::fs::write(&path, &data).expect("write");
+    let from_file = client
+        .upload_blob_file(&path, "application/octet-stream")
+        .await
+        .expect("uploadBlob from a file");
+    assert_eq!(from_file, blob);
+
+    // The blob ref drops into a record, which keeps the blob.
+    #[derive(Serialize, Deserialize)]
+    struct Shard {
+        name: String,
+        data: Blob,
+    }
+    let written = client
+        .create_record(
+            "com.example.atdata.shard",
+            &Shard {
+                name: "shard 0".into(),
+                data: blob.clone(),
+            },
+        )
+        .validate(false)
+        .await
+        .expect("record with a blob");
+    let shard = client
+        .get_record::<Shard>(&written.uri)
+        .await
+        .expect("read back");
+    assert_eq!(shard.value.data, blob);
+
+    let downloaded = client
+        .get_blob(&account.did, *blob.cid())
+        .await
+        .expect("getBlob");
+    assert!(downloaded == data, "byte-identical");
+    let out = dir.join("download.bin");
+    let written = client
+        .get_blob_to_file(&account.did, *blob.cid(), &out)
+        .await
+        .expect("getBlob to a file");
+    assert_eq!(written, 1 << 20);
+    assert!(std::fs::read(&out).expect("read") == data, "byte-identical");
+
+    let missing = client
+        .get_blob(&account.did, atdata_core::Cid::for_raw(b"never uploaded"))
+        .await
+        .expect_err("no such blob");
+    assert_eq!(missing.status(), Some(400));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test]
+async fn get_repo_parses_and_verifies_with_the_plc_signing_key() {
+    let Some(pds) = pds() else { return };
+    let (client, account) = new_account(pds).await;
+    let writes = (0..25).map(|n| {
+        Write::create(
+            "com.example.atdata.item",
+            &Note {
+                text: format!("{n}"),
+                n,
+            },
+        )
+    });
+    client
+        .apply_writes(writes)
+        .validate(false)
+        .await
+        .expect("applyWrites");
+
+    let car = client.get_repo(&account.did).await.expect("getRepo");
+    let blocks = CarReader::new(&car)
+        .expect("CAR header")
+        .blocks()
+        .collect::<Result<Vec<_>, _>>()
+        .expect("every block's hash checks");
+    assert!(blocks.len() > 25);
+
+    let key = signing_key(pds, &account.did).await;
+    let report = atdata_core::repo::verify_car(&car, Some(&key)).expect("verify");
+    assert!(report.is_valid(), "{:?}", report.problems);
+    assert!(report.signature_checked);
+    assert_eq!(report.did.as_deref(), Some(account.did.as_str()));
+    assert_eq!(report.records, 25);
+
+    let path = std::env::temp_dir().join(format!("atdata-repo-{}.car", account.handle));
+    let written = client
+        .get_repo_to_file(&account.did, &path)
+        .await
+        .expect("getRepo to a file");
+    let from_file = std::fs::read(&path).expect("read");
+    assert_eq!(written, from_file.len() as u64);
+    let report = atdata_core::repo::verify_car(&from_file, Some(&key)).expect("verify");
+    assert!(report.is_valid(), "{:?}", report.problems);
+    std::fs::remove_file(&path).ok();
+}
+
+/// The account's `#atproto` key from its DID document in the PLC directory.
+async fn signing_key(pds: &Pds, did: &atdata_core::Did) -> atdata_crypto::PublicKey {
+    let url = format!("{}/{}", pds.plc_url, did);
+    let body = reqwest::get(&url)
+        .await
+        .expect("PLC reachable")
+        .text()
+        .await
+        .expect("PLC body");
+    let doc: DidDocument = serde_json::from_str(&body).expect("DID document");
+    assert_eq!(doc.pds_endpoint(), Some(pds.url.trim_end_matches('/')));
+    let method = doc
+        .verification_method_by_fragment("#atproto")
+        .expect("#atproto key");
+    atdata_crypto::PublicKey::from_verification_method(
+        &method.r#type,
+        method.public_key_multibase.as_deref().expect("multibase"),
+    )
+    .expect("key")
+}
+
+#[test]
+fn blocking_client_does_the_same_without_a_runtime() {
+    let Some(pds) = pds() else { return };
+    let client = atdata_client::blocking::Client::new(&pds.url).expect("client");
+    let handle = pds_harness::unique_handle();
+    let email = format!("{}@example.com", handle.trim_end_matches(".test"));
+    let account = client
+        .create_account(&handle, &email, PASSWORD, None)
+        .expect("createAccount");
+    let login = atdata_client::blocking::Client::new(&pds.url).expect("client");
+    assert_eq!(login.login(&handle, PASSWORD).expect("login"), account);
+
+    let collection = "com.example.atdata.note";
+    let writes = (0..120).map(|n| {
+        Write::create(
+            collection,
+            &Note {
+                text: format!("{n}"),
+                n,
+            },
+        )
+    });
+    login
+        .apply_writes(writes)
+        .validate(false)
+        .send()
+        .expect("applyWrites");
+    let written = login
+        .create_record(
+            collection,
+            &Note {
+                text: "one more".into(),
+                n: 120,
+            },
+        )
+        .validate(false)
+        .send()
+        .expect("createRecord");
+    let read = login
+        .get_record::<Note>(&written.uri)
+        .send()
+        .expect("getRecord");
+    assert_eq!(read.value.n, 120);
+    let count = login
+        .list_records::<Note>(collection)
+        .iter()
+        .collect::<Result<Vec<_>, _>>()
+        .expect("records")
+        .len();
+    assert_eq!(count, 121, "two pages of 100");
+    let blob = login
+        .upload_blob(pseudo_random_bytes(1000), "application/octet-stream")
+        .expect("uploadBlob");
+    // The PDS serves a blob once a record refers to it.
+    login
+        .create_record(
+            collection,
+            &serde_json::json!({"text": "blob", "n": 121, "data": blob}),
+        )
+        .validate(false)
+        .send()
+        .expect("record with the blob");
+    assert_eq!(
+        login.get_blob(&account.did, *blob.cid()).expect("getBlob"),
+        pseudo_random_bytes(1000)
+    );
+    let car = login.get_repo(&account.did).expect("getRepo");
+    let report = atdata_core::repo::verify_car(&car, None).expect("verify");
+    assert!(report.is_valid(), "{:?}", report.problems);
+    assert_eq!(report.records, 122);
+    login.logout().expect("logout");
+}
