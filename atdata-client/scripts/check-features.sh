@@ -4,7 +4,7 @@
 # dependencies are built.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-for features in "" com-atproto app-bsky chat-bsky tools-ozone; do
+for features in "" com-atproto app-bsky chat-bsky tools-ozone http "http,com-atproto" "http,app-bsky"; do
     echo "== cargo check -p atdata-client --no-default-features --features '$features'"
     cargo check -p atdata-client --no-default-features --features "$features" --all-targets --locked
 done

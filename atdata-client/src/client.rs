@@ -75,6 +75,49 @@ pub(crate) struct Inner {
     validate: Option<bool>,
     pub(crate) session: SessionSlot,
     last_rate_limit: Mutex<Option<RateLimit>>,
+    /// The namespaced methods (`client.com.atproto.repo…`), reached through `Deref`.
+    services: crate::api::services::Services,
+}
+
+/// What the generated namespaced methods send through: a weak reference to the client's
+/// shared state (a strong one would make every client a reference cycle).
+#[derive(Clone)]
+pub(crate) struct Handle(std::sync::Weak<Inner>);
+
+impl Handle {
+    /// Sends `request` through the client this handle belongs to.
+    pub(crate) async fn send<R: XrpcRequest>(
+        &self,
+        request: &R,
+    ) -> Result<R::Output, Error<R::Error>> {
+        match self.0.upgrade() {
+            Some(inner) => Client { inner }.send(request).await,
+            None => Err(Error::ClientDropped { nsid: R::NSID }),
+        }
+    }
+}
+
+/// The namespaced form of every query and procedure, as in the Python SDK:
+///
+/// ```no_run
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use atdata_client::com::atproto::repo::DescribeRepo;
+/// let client = atdata_client::Client::new("http://localhost:2583")?;
+/// let repo = client
+///     .com
+///     .atproto
+///     .repo
+///     .describe_repo(&DescribeRepo::new("alice.test".parse::<atdata_core::AtIdentifier>()?))
+///     .await?;
+/// println!("{:?}", repo.collections);
+/// # Ok(()) }
+/// ```
+impl std::ops::Deref for Client {
+    type Target = crate::api::services::Services;
+
+    fn deref(&self) -> &Self::Target {
+        &self.inner.services
+    }
 }
 
 /// Which credentials a call carries, and so where it goes.
@@ -174,7 +217,7 @@ impl Client {
 
     pub(crate) fn from_parts(config: Config) -> Client {
         Client {
-            inner: Arc::new(Inner {
+            inner: Arc::new_cyclic(|weak| Inner {
                 http: config.http,
                 service: config.service,
                 timeout: config.timeout,
@@ -186,6 +229,7 @@ impl Client {
                 validate: config.validate,
                 session: SessionSlot::new(config.session, config.listener),
                 last_rate_limit: Mutex::new(None),
+                services: crate::api::services::Services::new(&Handle(weak.clone())),
             }),
         }
     }

@@ -176,6 +176,13 @@ pub enum Error<E: XrpcErrorName = NoError> {
         /// The method called.
         nsid: &'static str,
     },
+    /// A namespace handle (`client.com.atproto.repo`, cloned) outlived every `Client` it
+    /// came from.
+    #[error("{nsid}: the client this namespace came from was dropped")]
+    ClientDropped {
+        /// The method called.
+        nsid: &'static str,
+    },
     /// The access token expired and the session could not be refreshed.
     #[error("{nsid}: the session expired and could not be refreshed: {source}")]
     Refresh {
@@ -293,6 +300,7 @@ impl<E: XrpcErrorName> Error<E> {
             Error::NotARecordUri { uri } => Error::NotARecordUri { uri },
             Error::InvalidHeader { name } => Error::InvalidHeader { name },
             Error::NotLoggedIn { nsid } => Error::NotLoggedIn { nsid },
+            Error::ClientDropped { nsid } => Error::ClientDropped { nsid },
             Error::Refresh { nsid, source } => Error::Refresh { nsid, source },
             Error::Io { path, source } => Error::Io { path, source },
         }

@@ -105,6 +105,58 @@ async fn create_account_login_and_me() {
     let _: Option<&create_session::Error> = error.known();
 }
 
+/// The namespaced form reaches the same methods as `send`, and reports a dropped client.
+#[tokio::test]
+async fn namespaced_methods_mirror_the_python_sdk() {
+    use atdata_client::com::atproto::repo::{CreateRecord, DescribeRepo};
+    let Some(pds) = pds() else { return };
+    let (client, account) = new_account(pds).await;
+    let note = atdata_core::Value::from_json_str(
+        r#"{"$type": "ac.foundation.dataset.sampleSchema", "name": "n", "version": "1",
+            "schema": {"$type": "ac.foundation.dataset.sampleSchema#jsonSchema", "document": {}},
+            "createdAt": "2024-05-01T12:00:00.000Z"}"#,
+    )
+    .expect("record");
+    let created = client
+        .com
+        .atproto
+        .repo
+        .create_record(
+            &CreateRecord::new(
+                atdata_core::AtIdentifier::from(account.did.clone()),
+                SAMPLE_SCHEMA.parse::<atdata_core::Nsid>().expect("nsid"),
+                note,
+            )
+            .validate(false),
+        )
+        .await
+        .expect("createRecord through client.com.atproto.repo");
+    assert!(created.uri.as_str().starts_with("at://did:plc:"));
+    let described = client
+        .com
+        .atproto
+        .repo
+        .describe_repo(&DescribeRepo::new(atdata_core::AtIdentifier::from(
+            account.did.clone(),
+        )))
+        .await
+        .expect("describeRepo");
+    assert!(described
+        .collections
+        .iter()
+        .any(|c| c.as_str() == SAMPLE_SCHEMA));
+
+    let repo = client.com.atproto.repo.clone();
+    drop(client);
+    let error = repo
+        .describe_repo(&DescribeRepo::new(atdata_core::AtIdentifier::from(
+            account.did.clone(),
+        )))
+        .await
+        .expect_err("the client is gone");
+    assert!(matches!(error, Error::ClientDropped { .. }), "{error}");
+}
+
 #[tokio::test]
 async fn session_export_resume_refresh_and_logout() {
     let Some(pds) = pds() else { return };

@@ -22,6 +22,11 @@ pub fn atdata_client(catalog: &Catalog) -> Generator<'_> {
         .runtime_path("crate::runtime")
         .root_path("crate::api")
         .features(true)
+        .services(crate::ServicesOptions {
+            handle: "crate::client::Handle".into(),
+            error: "crate::Error".into(),
+            cfg: Some("feature = \"http\"".into()),
+        })
 }
 
 /// Puts `features` (from [`crate::GeneratedTree::features_toml`]) between the

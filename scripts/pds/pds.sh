@@ -84,7 +84,14 @@ start() {
     PDS_DATA_DIRECTORY="$STATE/data" PDS_BLOBSTORE_DISK_LOCATION="$STATE/blobs" \
     PDS_PLC_ROTATION_KEY_K256_PRIVATE_KEY_HEX="$rotation_key" \
     LOG_ENABLED=true LOG_DESTINATION="$STATE/pds.log" \
-    nohup "$NODE" "$HERE/serve.mjs" >"$STATE/stdout.log" 2>"$STATE/stderr.log" </dev/null &
+    bash -c '
+      # Close every inherited descriptor above stderr: a caller holding a lock file open
+      # (e.g. `flock FILE pds.sh start`) must not have its lock kept by the long-lived server.
+      for fd in /proc/$$/fd/*; do
+        n=${fd##*/}
+        if [[ $n =~ ^[0-9]+$ ]] && ((n > 2)); then eval "exec $n>&-" 2>/dev/null || true; fi
+      done
+      exec nohup "$0" "$1"' "$NODE" "$HERE/serve.mjs" >"$STATE/stdout.log" 2>"$STATE/stderr.log" </dev/null &
   local pid=$! waited=0 limit=$((${ATDATA_PDS_TIMEOUT:-60} * 10))
   echo "$pid" >"$STATE/pid"
   until grep -q '^READY ' "$STATE/stdout.log" 2>/dev/null; do

@@ -11,3 +11,5 @@ pub mod com;
 pub mod ids;
 #[cfg(feature = "tools-ozone")]
 pub mod tools;
+
+pub mod services;
