@@ -1,22 +1,133 @@
 #!/usr/bin/env bash
-# The main job for now: the `atdata` CLI on a real repository export shipped in testdata/.
+# The main job: the `atdata` CLI offline on a real repository export shipped in testdata/, then
+# online against a local reference PDS: publish a small dataset (a sample schema and a dataset
+# record whose shard is an uploaded blob), read it back, list it, export and verify the
+# repository.
+#
+# The PDS comes from scripts/pds/pds.sh (installed from npm the first time, ~3 min; it needs
+# node and npm). It is stopped at the end if this script started it. With ATDATA_PDS_URL set,
+# that server is used instead. The demo account gets a random handle and password; the session
+# lives in a temporary ATDATA_CONFIG_DIR, removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked -q -p atdata-cli
-atdata=target/release/atdata
+atdata=$PWD/target/release/atdata
 car=testdata/corpus/repo-stream/car-samples/little.car
 
-echo "== atdata car inspect $car"
+step() { printf '\n== %s\n' "$*"; }
+
+step "atdata car inspect $car"
 "$atdata" car inspect "$car"
-echo
-echo "== atdata car verify $car"
-"$atdata" car verify "$car"
-echo
-echo "== atdata car cat $car | first record"
-"$atdata" car cat "$car" | grep -m1 '"\$type":"app.bsky.feed.post"'
-echo
-echo "== atdata syntax check at-uri at://did:plc:lulmyldiq4sb2ikags5sfb25/app.bsky.feed.post/3k"
-"$atdata" syntax check at-uri at://did:plc:lulmyldiq4sb2ikags5sfb25/app.bsky.feed.post/3k
-echo
-echo '== echo {"hello": "world"} | atdata data cid'
-echo '{"hello": "world"}' | "$atdata" data cid
+step "atdata repo verify $car"
+"$atdata" repo verify "$car"
+
+# --- online ---------------------------------------------------------------------------------
+
+work=$(mktemp -d)
+started_pds=0
+cleanup() {
+  rm -rf "$work"
+  if ((started_pds)); then bash scripts/pds/pds.sh stop; fi
+}
+trap cleanup EXIT
+
+if [[ -z ${ATDATA_PDS_URL:-} ]]; then
+  if ! bash scripts/pds/pds.sh status >/dev/null 2>&1; then started_pds=1; fi
+  step "scripts/pds/pds.sh start"
+  env_lines=$(bash scripts/pds/pds.sh start)
+  ATDATA_PDS_URL=$(sed -n 's/^ATDATA_PDS_URL=//p' <<<"$env_lines")
+fi
+pds=$ATDATA_PDS_URL
+echo "local PDS at $pds"
+
+# The CLI reads the password from ATDATA_PASSWORD (or prompts without echo); it never prints it.
+export ATDATA_CONFIG_DIR=$work/config
+ATDATA_PASSWORD=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+export ATDATA_PASSWORD
+handle=demo-$((RANDOM * 32768 + RANDOM)).test
+
+# The value of "key" in one line of compact JSON (what the CLI prints when piped).
+field() { sed -E "s/.*\"$1\":\"([^\"]*)\".*/\\1/" <<<"$2"; }
+
+step "atdata account create --pds $pds --handle $handle --email ${handle%.test}@example.com"
+"$atdata" account create --pds "$pds" --handle "$handle" --email "${handle%.test}@example.com"
+step "atdata login --pds $pds $handle"
+login=$("$atdata" login --pds "$pds" "$handle")
+echo "$login"
+did=$(field did "$login")
+
+# The data: three samples as JSON lines, and the schema they follow.
+cat >"$work/samples.jsonl" <<'EOF'
+{"x": 1, "label": "a"}
+{"x": 2, "label": "b"}
+{"x": 3, "label": "a"}
+EOF
+now=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
+cat >"$work/schema.json" <<EOF
+{
+  "\$type": "ac.foundation.dataset.sampleSchema",
+  "name": "labelled-point",
+  "version": "1.0.0",
+  "description": "A point on a line and its label.",
+  "schema": {
+    "\$type": "ac.foundation.dataset.sampleSchema#jsonSchema",
+    "document": {
+      "type": "object",
+      "properties": {"x": {"type": "integer"}, "label": {"type": "string"}},
+      "required": ["x", "label"]
+    }
+  },
+  "createdAt": "$now"
+}
+EOF
+lexicons=examples/dataset/lexicons
+
+step "atdata lexicon validate --lexicons $lexicons ac.foundation.dataset.sampleSchema schema.json"
+"$atdata" lexicon validate --lexicons "$lexicons" ac.foundation.dataset.sampleSchema "$work/schema.json"
+step "atdata record create ac.foundation.dataset.sampleSchema schema.json"
+schema=$("$atdata" record create ac.foundation.dataset.sampleSchema "$work/schema.json")
+echo "$schema"
+
+step "atdata blob upload samples.jsonl"
+blob=$("$atdata" blob upload "$work/samples.jsonl")
+echo "$blob"
+
+# The dataset: pinned to that exact schema version (a strong reference: URI + CID), its one
+# shard the uploaded blob.
+cat >"$work/dataset.json" <<EOF
+{
+  "\$type": "ac.foundation.dataset.record",
+  "name": "Labelled points",
+  "schema": {"uri": "$(field uri "$schema")", "cid": "$(field cid "$schema")"},
+  "storage": {
+    "\$type": "ac.foundation.dataset.defs#blobStorage",
+    "shards": [{"blob": $blob, "sampleCount": 3}]
+  },
+  "format": "jsonl",
+  "license": "CC0-1.0",
+  "sampleCount": 3,
+  "createdAt": "$now"
+}
+EOF
+step "atdata lexicon validate --lexicons $lexicons ac.foundation.dataset.record dataset.json"
+"$atdata" lexicon validate --lexicons "$lexicons" ac.foundation.dataset.record "$work/dataset.json"
+step "atdata record create ac.foundation.dataset.record dataset.json"
+dataset=$("$atdata" record create ac.foundation.dataset.record "$work/dataset.json")
+echo "$dataset"
+dataset_uri=$(field uri "$dataset")
+
+step "atdata record get $dataset_uri"
+"$atdata" record get "$dataset_uri"
+step "atdata record list $did ac.foundation.dataset.sampleSchema"
+"$atdata" record list "$did" ac.foundation.dataset.sampleSchema
+step "atdata xrpc com.atproto.repo.describeRepo repo=$did  (collections)"
+"$atdata" xrpc com.atproto.repo.describeRepo "repo=$did" | grep -o '"collections":\[[^]]*\]'
+
+step "atdata repo export $did -o repo.car && atdata repo verify repo.car"
+"$atdata" repo export "$did" -o "$work/repo.car"
+"$atdata" repo verify "$work/repo.car"
+
+step "atdata logout"
+"$atdata" logout
+
+printf '\npublished:\n  sample schema  %s\n  dataset        %s\n' "$(field uri "$schema")" "$dataset_uri"

@@ -1,11 +1,15 @@
 //! One module per command group.
 
+pub mod blob;
 pub mod car;
 pub mod data;
 pub mod key;
 pub mod lexicon;
+pub mod login;
+pub mod record;
 pub mod repo;
 pub mod syntax;
+pub mod xrpc;
 
 use crate::Failure;
 

@@ -1,4 +1,4 @@
-//! `atdata repo`: list, read and verify repository exports.
+//! `atdata repo`: list, read and verify repository exports; export a repository from a PDS.
 
 use atdata_core::repo::{verify_car, Repo};
 use atdata_core::signing::Verifier;
@@ -6,6 +6,7 @@ use clap::Subcommand;
 
 use super::read_input;
 use crate::output::Output;
+use crate::remote::{client_failure, PdsArg, Remote};
 use crate::Failure;
 
 #[derive(Subcommand)]
@@ -25,6 +26,18 @@ pub enum RepoCommand {
         #[arg(long)]
         key: Option<String>,
     },
+    /// Download a repository from a PDS as a CAR file: prints {"did", "file", "bytes"}.
+    ///
+    /// REPO is a DID or a handle (`com.atproto.sync.getRepo`; no session needed).
+    Export {
+        #[command(flatten)]
+        pds: PdsArg,
+        /// The repository: a DID or a handle.
+        repo: String,
+        /// Where to write the CAR file (`-` for stdout).
+        #[arg(short, long, value_name = "FILE")]
+        output: String,
+    },
 }
 
 pub fn run(command: RepoCommand, out: &Output) -> Result<(), Failure> {
@@ -36,6 +49,7 @@ pub fn run(command: RepoCommand, out: &Output) -> Result<(), Failure> {
             rkey,
         } => get(&file, &collection, &rkey, out),
         RepoCommand::Verify { file, key } => verify(&file, key.as_deref(), out),
+        RepoCommand::Export { pds, repo, output } => export(&pds, &repo, &output, out),
     }
 }
 
@@ -119,5 +133,67 @@ fn verify(file: &str, key: Option<&str>, out: &Output) -> Result<(), Failure> {
     } else {
         out.emit(&json, || format!("invalid: {file}"));
         Err(Failure::Invalid(problems.join("; ")))
+    }
+}
+
+/// Exports a repository to a file (streamed, with a byte count on stderr when it is a
+/// terminal) or to stdout.
+fn export(pds: &PdsArg, repo: &str, output: &str, out: &Output) -> Result<(), Failure> {
+    use std::io::{IsTerminal as _, Write as _};
+
+    let repo: atdata_core::AtIdentifier = repo
+        .parse()
+        .map_err(|e| Failure::Usage(format!("REPO {repo:?}: {e}")))?;
+    let remote = Remote::connect(pds)?;
+    let did = match repo {
+        atdata_core::AtIdentifier::Did(did) => did,
+        atdata_core::AtIdentifier::Handle(handle) => {
+            let request = atdata_client::com::atproto::identity::ResolveHandle::new(handle);
+            remote
+                .block_on(remote.client.send(&request))
+                .map_err(client_failure)?
+                .did
+        }
+    };
+    if output == "-" {
+        let bytes = remote
+            .block_on(remote.client.get_repo(&did))
+            .map_err(client_failure)?;
+        std::io::stdout()
+            .write_all(&bytes)
+            .and_then(|()| std::io::stdout().flush())
+            .map_err(|e| Failure::Unreadable(format!("writing stdout: {e}")))?;
+        return Ok(());
+    }
+    let progress = std::io::stderr().is_terminal();
+    let written = remote.block_on(async {
+        let ticker = progress.then(|| tokio::spawn(show_progress(output.to_owned())));
+        let result = remote.client.get_repo_to_file(&did, output).await;
+        if let Some(ticker) = ticker {
+            ticker.abort();
+            eprint!("\r\x1b[K");
+        }
+        result
+    });
+    let written = written.map_err(client_failure)?;
+    let json = serde_json::json!({
+        "did": did.as_str(),
+        "file": output,
+        "bytes": written,
+    });
+    out.emit(&json, || {
+        format!("wrote {did}'s repository to {output}: {written} bytes")
+    });
+    Ok(())
+}
+
+/// Prints the size of the file being written, every quarter second, on one stderr line.
+async fn show_progress(path: String) {
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        if let Ok(meta) = std::fs::metadata(&path) {
+            let kib = meta.len() / 1024;
+            eprint!("\r\x1b[Kexporting to {path}: {kib} KiB");
+        }
     }
 }
