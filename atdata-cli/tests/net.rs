@@ -1,9 +1,8 @@
 //! The network commands (`account create`, `login`, `record`, `blob`, `repo export`, `xrpc`,
 //! `logout`) against the local reference PDS (`scripts/pds/pds.sh`).
 //!
-//! `ATDATA_PDS_URL` names a running PDS; otherwise `pds.sh start` is run (under `flock` on
-//! the same lock file as the client's tests, so that test binaries do not race; the server is
-//! left running). Without a PDS the tests print `SKIPPED` and pass, unless `CI` is set.
+//! `ATDATA_PDS_URL` names a running PDS; otherwise `pds.sh start` is run (it serialises
+//! concurrent starts itself; the server is left running). Without a PDS the tests print `SKIPPED` and pass, unless `CI` is set.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -34,16 +33,9 @@ fn find_or_start() -> Result<String, String> {
         return Ok(url);
     }
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/pds/pds.sh");
-    let lock = std::env::temp_dir().join("atdata-pds.lock");
-    let flock = Command::new("flock")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    let mut command = Command::new(if flock { "flock" } else { "bash" });
-    if flock {
-        command.arg(&lock).arg("bash");
-    }
-    let output = command
+    // `pds.sh start` serialises concurrent starts itself and returns at once when the server
+    // is already up.
+    let output = Command::new("bash")
         .arg(&script)
         .arg("start")
         .stdin(Stdio::null())

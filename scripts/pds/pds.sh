@@ -67,6 +67,13 @@ port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 start() {
   install
+  # One start at a time: test binaries running in parallel all call `start`, and the first one
+  # starts the server while the others wait, then find it running. (The server does not
+  # inherit this descriptor; see below.)
+  if command -v flock >/dev/null; then
+    exec 9>"$HOME_DIR/.start.lock"
+    flock 9
+  fi
   if pid_if_running >/dev/null; then
     cat "$STATE/env"
     return 0

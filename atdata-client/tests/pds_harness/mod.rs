@@ -1,9 +1,8 @@
 //! Finds or starts the local reference PDS (`scripts/pds/pds.sh`) for the integration tests.
 //!
 //! - `ATDATA_PDS_URL` set: that server is used (and `ATDATA_PLC_URL` for its PLC).
-//! - Otherwise `pds.sh start` runs once per test binary, under `flock` on a lock file in the
-//!   temp directory so that test binaries started together do not race to start it. `start`
-//!   returns at once with the running server's URLs when one is up. The server is left running
+//! - Otherwise `pds.sh start` runs once per test binary; it serialises concurrent starts with
+//!   a lock of its own, and returns at once with the running server's URLs when one is up. The server is left running
 //!   for the next run; `scripts/pds/pds.sh stop` stops it.
 //! - When no PDS can be had, the tests fail if `CI` is set and are skipped (with a notice)
 //!   otherwise.
@@ -45,21 +44,10 @@ fn find_or_start() -> Result<Pds, String> {
         return Ok(Pds { url, plc_url });
     }
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/pds/pds.sh");
-    let lock = std::env::temp_dir().join("atdata-pds.lock");
-    let has_flock = Command::new("flock")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    let mut command = if has_flock {
-        let mut c = Command::new("flock");
-        c.arg(&lock).arg("bash").arg(&script);
-        c
-    } else {
-        let mut c = Command::new("bash");
-        c.arg(&script);
-        c
-    };
-    let output = command
+    // `pds.sh start` serialises concurrent starts itself and returns at once when the server
+    // is already up.
+    let output = Command::new("bash")
+        .arg(&script)
         .arg("start")
         .output()
         .map_err(|e| format!("running {}: {e}", script.display()))?;
