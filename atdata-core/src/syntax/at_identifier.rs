@@ -65,7 +65,12 @@ impl AtIdentifier {
     /// Checks that `s` is a DID or handle without building one (no allocation): the same
     /// verdict and error as [`AtIdentifier::new`].
     pub fn check(s: &str) -> Result<(), SyntaxError> {
-        validate(s).map(drop).map_err(|e| {
+        Self::kind_of(s).map(drop)
+    }
+
+    /// Which of the two `s` is; a DID or handle error is reported as an at-identifier one.
+    fn kind_of(s: &str) -> Result<IdentifierKind, SyntaxError> {
+        validate(s).map_err(|e| {
             if e.kind() == SyntaxKind::AtIdentifier {
                 e
             } else {
@@ -78,13 +83,7 @@ impl AtIdentifier {
         s: S,
         to_shared: impl FnOnce(S) -> SharedStr,
     ) -> Result<Self, SyntaxError> {
-        let kind = validate(s.as_ref()).map_err(|e| {
-            if e.kind() == SyntaxKind::AtIdentifier {
-                e
-            } else {
-                e.within(SyntaxKind::AtIdentifier)
-            }
-        })?;
+        let kind = Self::kind_of(s.as_ref())?;
         Ok(Self::from_validated(to_shared(s), kind))
     }
 
