@@ -1,6 +1,7 @@
 //! Logging in and staying logged in: `createSession`, `createAccount`, the single-flight
 //! refresh, logout, and export/resume of sessions.
 
+use std::borrow::Cow;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use atdata_core::xrpc::{Body, BodyError, QueryParams, XrpcMethod, XrpcRequest};
@@ -275,7 +276,11 @@ impl Client {
     /// Refreshes the session unless it changed since generation `seen` (another caller
     /// refreshed it while this one waited for the lock): however many calls find the token
     /// expired at once, one refresh goes out.
-    pub(crate) async fn refresh_after(&self, seen: u64, nsid: &'static str) -> Result<(), Error> {
+    pub(crate) async fn refresh_after(
+        &self,
+        seen: u64,
+        nsid: Cow<'static, str>,
+    ) -> Result<(), Error> {
         let _in_flight = self.inner.session.refresh.lock().await;
         let snapshot = self.inner.session.snapshot();
         if snapshot.generation != seen {
@@ -300,7 +305,8 @@ impl Client {
         session: Option<&Session>,
     ) -> Result<Arc<Session>, Error<refresh_session::Error>> {
         let nsid = RefreshSession::NSID;
-        let session = session.ok_or(Error::NotLoggedIn { nsid })?;
+        let not_logged_in = || Error::NotLoggedIn { nsid: nsid.into() };
+        let session = session.ok_or_else(not_logged_in)?;
         let call = Call::for_request(&RefreshSession).map_err(Error::typed)?;
         let base = session.pds.as_deref().unwrap_or(self.service());
         let result = self
@@ -328,7 +334,7 @@ impl Client {
                     .session
                     .snapshot()
                     .session
-                    .ok_or(Error::NotLoggedIn { nsid })
+                    .ok_or_else(not_logged_in)
             }
             Err(e) => {
                 if matches!(

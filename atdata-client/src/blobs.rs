@@ -59,7 +59,7 @@ impl Client {
     async fn upload(&self, payload: Payload) -> Result<Blob, Error<upload_blob::Error>> {
         let nsid = upload_blob::NSID;
         let call = Call {
-            nsid,
+            nsid: nsid.into(),
             method: XrpcMethod::Procedure,
             query: String::new(),
             payload: Some(payload),
@@ -130,7 +130,7 @@ impl Client {
         let mut params = QueryParams::new();
         request.write_params(&mut params);
         let call = Call {
-            nsid: R::NSID,
+            nsid: R::NSID.into(),
             method: R::METHOD,
             query: params.to_query_string(),
             payload: None,

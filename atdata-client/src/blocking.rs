@@ -25,7 +25,7 @@ use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use atdata_core::xrpc::XrpcRequest;
+use atdata_core::xrpc::{Body, XrpcMethod, XrpcRequest};
 use atdata_core::{AtIdentifier, AtUri, Blob, Cid, Did, Nsid, RecordKey};
 use futures_util::{Stream, StreamExt as _};
 use serde::de::DeserializeOwned;
@@ -39,8 +39,8 @@ use crate::com::atproto::server::{create_account, create_session, refresh_sessio
 use crate::com::atproto::sync::{get_blob, get_repo};
 use crate::records::{self, Page, Record, RecordRef, Write, WriteResult};
 use crate::{
-    Account, BuildError, CallOptions, ClientBuilder, Error, IntoIdentifier, RateLimit, Session,
-    SessionChange, SessionError,
+    Account, BuildError, CallOptions, ClientBuilder, Error, IntoIdentifier, RateLimit, RawResponse,
+    Session, SessionChange, SessionError,
 };
 
 /// The blocking client. Cloning is cheap; clones share the runtime, connections and session.
@@ -127,6 +127,34 @@ impl Client {
         options: &CallOptions,
     ) -> Result<R::Output, Error<R::Error>> {
         self.block_on(self.inner.send_with(request, options))
+    }
+
+    /// See [`crate::Client::call_raw`].
+    ///
+    /// ```no_run
+    /// use atdata_client::CallOptions;
+    /// use atdata_core::xrpc::XrpcMethod;
+    ///
+    /// let client = atdata_client::blocking::Client::new("http://localhost:2583")?;
+    /// let server = client.call_raw(
+    ///     "com.atproto.server.describeServer",
+    ///     XrpcMethod::Query,
+    ///     &[],
+    ///     None,
+    ///     &CallOptions::new(),
+    /// )?;
+    /// println!("{}", String::from_utf8_lossy(server.bytes()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn call_raw(
+        &self,
+        nsid: impl IntoIdentifier<Nsid>,
+        method: XrpcMethod,
+        params: &[(&str, &str)],
+        input: Option<Body>,
+        options: &CallOptions,
+    ) -> Result<RawResponse, Error> {
+        self.block_on(self.inner.call_raw(nsid, method, params, input, options))
     }
 
     /// See [`crate::Client::login`].

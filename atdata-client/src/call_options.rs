@@ -1,4 +1,5 @@
-//! Settings for one call: service proxying, labelers, extra headers, retries, timeout.
+//! Settings for one call: service proxying, labelers, extra headers, retries, timeout,
+//! credentials or none.
 
 use std::time::Duration;
 
@@ -28,6 +29,7 @@ pub struct CallOptions {
     pub(crate) headers: HeaderMap,
     pub(crate) retry: Option<RetryPolicy>,
     pub(crate) timeout: Option<Duration>,
+    pub(crate) anonymous: bool,
 }
 
 impl CallOptions {
@@ -69,6 +71,17 @@ impl CallOptions {
         self
     }
 
+    /// Sends the call without credentials even when logged in, as a client without a session
+    /// would: to the service the client was built for, not the session's PDS, with no token.
+    /// For asking what anyone may see, or for methods that must not carry the session. It is
+    /// a per-call setting: in
+    /// [`ClientBuilder::call_options`](crate::ClientBuilder::call_options) it has no effect
+    /// (a client that should never send credentials is one that never logs in).
+    pub fn anonymous(mut self) -> Self {
+        self.anonymous = true;
+        self
+    }
+
     /// `self` over `defaults`: what is set here wins, headers from both are sent.
     pub(crate) fn over(&self, defaults: &CallOptions) -> CallOptions {
         let mut headers = defaults.headers.clone();
@@ -85,6 +98,7 @@ impl CallOptions {
             headers,
             retry: self.retry.clone().or_else(|| defaults.retry.clone()),
             timeout: self.timeout.or(defaults.timeout),
+            anonymous: self.anonymous,
         }
     }
 

@@ -1,6 +1,7 @@
 //! The async [`Client`]: one generic [`send`](Client::send) for every XRPC method, with
 //! retries, rate-limit tracking and automatic session refresh underneath.
 
+use std::borrow::Cow;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
@@ -92,7 +93,9 @@ impl Handle {
     ) -> Result<R::Output, Error<R::Error>> {
         match self.0.upgrade() {
             Some(inner) => Client { inner }.send(request).await,
-            None => Err(Error::ClientDropped { nsid: R::NSID }),
+            None => Err(Error::ClientDropped {
+                nsid: R::NSID.into(),
+            }),
         }
     }
 }
@@ -127,17 +130,23 @@ pub(crate) enum Auth {
     Session,
     /// The refresh token (`refreshSession`, `deleteSession`); sent to the session's PDS.
     Refresh,
-    /// Nothing; sent to the configured service (login, account creation).
+    /// Nothing; sent to the configured service (login, account creation, and calls made
+    /// with [`CallOptions::anonymous`]).
     Anonymous,
 }
 
 impl Auth {
-    /// The two session methods that take the refresh token, not the access token. Lexicons do
-    /// not say which token a method wants, so the client has to know.
-    fn for_nsid(nsid: &str) -> Auth {
+    /// Which credentials `nsid` takes. Lexicons do not say, so the client has to know the
+    /// exceptions: two session methods take the refresh token, not the access token, and the
+    /// two that start a session take none (the PDS refuses `createAccount` with an access
+    /// token, and both belong at the service, not the PDS of whoever is logged in now).
+    pub(crate) fn for_nsid(nsid: &str) -> Auth {
         match nsid {
             "com.atproto.server.refreshSession" | "com.atproto.server.deleteSession" => {
                 Auth::Refresh
+            }
+            "com.atproto.server.createSession" | "com.atproto.server.createAccount" => {
+                Auth::Anonymous
             }
             _ => Auth::Session,
         }
@@ -146,7 +155,8 @@ impl Auth {
 
 /// One call, ready to send any number of times.
 pub(crate) struct Call<'a> {
-    pub(crate) nsid: &'static str,
+    /// Borrowed for a request type's constant, owned for a [`Client::call_raw`].
+    pub(crate) nsid: Cow<'static, str>,
     pub(crate) method: XrpcMethod,
     pub(crate) query: String,
     pub(crate) payload: Option<Payload>,
@@ -158,13 +168,13 @@ impl<'a> Call<'a> {
     /// The call for a request type: its parameters and encoded input.
     pub(crate) fn for_request<R: XrpcRequest>(request: &R) -> Result<Call<'a>, Error> {
         let input = request.encode_input().map_err(|source| Error::Encode {
-            nsid: R::NSID,
+            nsid: R::NSID.into(),
             source,
         })?;
         let mut params = QueryParams::new();
         request.write_params(&mut params);
         Ok(Call {
-            nsid: R::NSID,
+            nsid: Cow::Borrowed(R::NSID),
             method: R::METHOD,
             query: params.to_query_string(),
             payload: input.map(|body| Payload::Bytes {
@@ -309,7 +319,7 @@ impl Client {
         let call = Call::for_request(request).map_err(Error::typed)?;
         let received = self.perform(&call, options).await.map_err(Error::typed)?;
         R::decode_output(received.into_body()).map_err(|source| Error::Decode {
-            nsid: R::NSID,
+            nsid: R::NSID.into(),
             source,
         })
     }
@@ -320,6 +330,13 @@ impl Client {
         call: &Call<'_>,
         options: &CallOptions,
     ) -> Result<Received, Error> {
+        // From the call's own options, not the defaults: an anonymous default would make
+        // logging in moot.
+        let auth = if options.anonymous {
+            Auth::Anonymous
+        } else {
+            call.auth
+        };
         // Session management (login, refresh, logout) is the PDS's own business: a default
         // service proxy or labeler list must not follow it there.
         let options = match call.auth {
@@ -330,7 +347,7 @@ impl Client {
         loop {
             let snapshot = self.inner.session.snapshot();
             let session = snapshot.session.as_deref();
-            let (base, token) = match call.auth {
+            let (base, token) = match auth {
                 Auth::Anonymous => (self.inner.service.as_str(), None),
                 Auth::Session => (
                     session
@@ -339,7 +356,9 @@ impl Client {
                     session.map(Session::access_jwt),
                 ),
                 Auth::Refresh => {
-                    let session = session.ok_or(Error::NotLoggedIn { nsid: call.nsid })?;
+                    let session = session.ok_or_else(|| Error::NotLoggedIn {
+                        nsid: call.nsid.clone(),
+                    })?;
                     (
                         session.pds.as_deref().unwrap_or(&self.inner.service),
                         Some(session.refresh_jwt()),
@@ -348,12 +367,13 @@ impl Client {
             };
             let result = self.attempts(call, &options, base, token).await;
             match result {
-                Err(e) if !refreshed && call.auth == Auth::Session && token.is_some() => {
+                Err(e) if !refreshed && auth == Auth::Session && token.is_some() => {
                     if !needs_refresh(&e) {
                         return Err(e);
                     }
-                    tracing::debug!(nsid = call.nsid, "access token expired; refreshing");
-                    self.refresh_after(snapshot.generation, call.nsid).await?;
+                    tracing::debug!(nsid = &*call.nsid, "access token expired; refreshing");
+                    self.refresh_after(snapshot.generation, call.nsid.clone())
+                        .await?;
                     refreshed = true;
                 }
                 other => return other,
@@ -384,7 +404,7 @@ impl Client {
             max_download_size: self.inner.max_download_size,
         };
         let attempt = Attempt {
-            nsid: call.nsid,
+            nsid: &call.nsid,
             method: call.method,
             url: &url,
             token,
@@ -404,7 +424,7 @@ impl Client {
             let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
             let server_wait = match &outcome.result {
                 Ok(_) => {
-                    tracing::debug!(nsid = call.nsid, elapsed_ms, "xrpc call succeeded");
+                    tracing::debug!(nsid = &*call.nsid, elapsed_ms, "xrpc call succeeded");
                     return outcome.result;
                 }
                 Err(Error::Xrpc {
@@ -413,7 +433,7 @@ impl Client {
                     rate_limit,
                     ..
                 }) if status_is_transient(*status) => {
-                    tracing::debug!(nsid = call.nsid, status, elapsed_ms, "xrpc call failed");
+                    tracing::debug!(nsid = &*call.nsid, status, elapsed_ms, "xrpc call failed");
                     retry_after.or_else(|| {
                         // A 429 with the window used up: the reset is when it can succeed.
                         rate_limit
@@ -423,7 +443,7 @@ impl Client {
                     })
                 }
                 Err(Error::Transport { source, .. }) => {
-                    tracing::debug!(nsid = call.nsid, error = %source, elapsed_ms, "xrpc transport failure");
+                    tracing::debug!(nsid = &*call.nsid, error = %source, elapsed_ms, "xrpc transport failure");
                     None
                 }
                 Err(_) => return outcome.result,
@@ -438,7 +458,7 @@ impl Client {
             };
             retry += 1;
             tracing::info!(
-                nsid = call.nsid,
+                nsid = &*call.nsid,
                 retry,
                 delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
                 "retrying xrpc call"
@@ -453,7 +473,10 @@ impl Client {
         received: Received,
         decode: impl FnOnce(Body) -> Result<T, atdata_core::xrpc::BodyError>,
     ) -> Result<T, Error> {
-        decode(received.into_body()).map_err(|source| Error::Decode { nsid, source })
+        decode(received.into_body()).map_err(|source| Error::Decode {
+            nsid: nsid.into(),
+            source,
+        })
     }
 }
 

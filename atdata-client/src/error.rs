@@ -1,6 +1,7 @@
 //! What can go wrong with a call, kept apart by who is at fault: the server said no
 //! ([`Error::Xrpc`]), the network failed ([`Error::Transport`]), or the data did not fit.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -66,7 +67,9 @@ impl<E: XrpcErrorName> fmt::Display for XrpcErrorKind<E> {
 /// its module); [`Error::erase`] turns any `Error<E>` into the plain [`Error`] when calls of
 /// different methods meet in one function.
 ///
-/// Messages name the method and never hold a password or token.
+/// Messages name the method and never hold a password or token. The `nsid` fields are a
+/// `Cow`: borrowed from the request type's constant for a typed call, owned for one made with
+/// [`Client::call_raw`](crate::Client::call_raw), whose method is known only at run time.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -92,7 +95,7 @@ pub enum Error<E: XrpcErrorName = NoError> {
     #[error("{nsid}: HTTP {status}{}", Detail(error.as_ref(), message.as_deref()))]
     Xrpc {
         /// The method called.
-        nsid: &'static str,
+        nsid: Cow<'static, str>,
         /// The HTTP status.
         status: u16,
         /// The `"error"` name from the body, when the body had one.
@@ -109,7 +112,7 @@ pub enum Error<E: XrpcErrorName = NoError> {
     #[error("{nsid}: {source}")]
     Transport {
         /// The method called.
-        nsid: &'static str,
+        nsid: Cow<'static, str>,
         /// What the HTTP stack reported.
         #[source]
         source: reqwest::Error,
@@ -119,7 +122,7 @@ pub enum Error<E: XrpcErrorName = NoError> {
     #[error("{nsid}: the response body is larger than the limit of {limit} bytes")]
     BodyTooLarge {
         /// The method called.
-        nsid: &'static str,
+        nsid: Cow<'static, str>,
         /// The limit in bytes.
         limit: u64,
     },
@@ -127,7 +130,7 @@ pub enum Error<E: XrpcErrorName = NoError> {
     #[error("{nsid}: unexpected response: {source}")]
     Decode {
         /// The method called.
-        nsid: &'static str,
+        nsid: Cow<'static, str>,
         /// What did not fit.
         #[source]
         source: BodyError,
@@ -136,7 +139,7 @@ pub enum Error<E: XrpcErrorName = NoError> {
     #[error("{nsid}: the request could not be encoded: {source}")]
     Encode {
         /// The method called.
-        nsid: &'static str,
+        nsid: Cow<'static, str>,
         /// Why.
         #[source]
         source: BodyError,
@@ -174,20 +177,20 @@ pub enum Error<E: XrpcErrorName = NoError> {
     #[error("{nsid}: not logged in")]
     NotLoggedIn {
         /// The method called.
-        nsid: &'static str,
+        nsid: Cow<'static, str>,
     },
     /// A namespace handle (`client.com.atproto.repo`, cloned) outlived every `Client` it
     /// came from.
     #[error("{nsid}: the client this namespace came from was dropped")]
     ClientDropped {
         /// The method called.
-        nsid: &'static str,
+        nsid: Cow<'static, str>,
     },
     /// The access token expired and the session could not be refreshed.
     #[error("{nsid}: the session expired and could not be refreshed: {source}")]
     Refresh {
         /// The method that found the token expired.
-        nsid: &'static str,
+        nsid: Cow<'static, str>,
         /// Why the refresh failed.
         #[source]
         source: Box<Error>,
@@ -219,6 +222,26 @@ impl<E: XrpcErrorName> fmt::Display for Detail<'_, E> {
 }
 
 impl<E: XrpcErrorName> Error<E> {
+    /// The method the failed call was for; `None` for the errors that are not about one call
+    /// (an invalid argument or record, a file).
+    pub fn nsid(&self) -> Option<&str> {
+        match self {
+            Error::Xrpc { nsid, .. }
+            | Error::Transport { nsid, .. }
+            | Error::BodyTooLarge { nsid, .. }
+            | Error::Decode { nsid, .. }
+            | Error::Encode { nsid, .. }
+            | Error::NotLoggedIn { nsid }
+            | Error::ClientDropped { nsid }
+            | Error::Refresh { nsid, .. } => Some(nsid),
+            Error::InvalidRecord { .. }
+            | Error::InvalidArgument { .. }
+            | Error::NotARecordUri { .. }
+            | Error::InvalidHeader { .. }
+            | Error::Io { .. } => None,
+        }
+    }
+
     /// The HTTP status, for [`Error::Xrpc`].
     pub fn status(&self) -> Option<u16> {
         match self {
@@ -324,7 +347,7 @@ mod tests {
 
     fn xrpc(error: Option<&str>, message: Option<&str>) -> Error {
         Error::Xrpc {
-            nsid: "com.atproto.repo.putRecord",
+            nsid: "com.atproto.repo.putRecord".into(),
             status: 400,
             error: error.map(|n| XrpcErrorKind::Other(n.to_owned())),
             message: message.map(str::to_owned),
@@ -355,5 +378,6 @@ mod tests {
         let erased = typed.erase();
         assert_eq!(erased.error_name(), Some("InvalidSwap"));
         assert_eq!(erased.status(), Some(400));
+        assert_eq!(erased.nsid(), Some("com.atproto.repo.putRecord"));
     }
 }

@@ -27,11 +27,11 @@
 //!
 //! ## The client (feature `http`, on by default)
 //!
-//! [`Client`] sends any request type with one generic [`send`](Client::send), logs in and keeps
-//! the session fresh (one refresh in flight however many calls find the token expired), retries
-//! what is safe to retry, and has first-class calls for records of any collection
-//! ([`records`]), blobs and repository exports. [`blocking::Client`] is the same for code
-//! without an async runtime.
+//! [`Client`] sends any request type with one generic [`send`](Client::send) (and any method
+//! by its NSID with [`call_raw`](Client::call_raw)), logs in and keeps the session fresh (one
+//! refresh in flight however many calls find the token expired), retries what is safe to
+//! retry, and has first-class calls for records of any collection ([`records`]), blobs and
+//! repository exports. [`blocking::Client`] is the same for code without an async runtime.
 //!
 //! ```no_run
 //! # #[cfg(feature = "http")]
@@ -78,6 +78,8 @@ mod into_identifier;
 #[cfg(feature = "http")]
 mod rate_limit;
 #[cfg(feature = "http")]
+mod raw;
+#[cfg(feature = "http")]
 pub mod records;
 #[cfg(feature = "http")]
 mod retry;
@@ -100,6 +102,8 @@ pub use error::{Error, XrpcErrorKind};
 pub use into_identifier::IntoIdentifier;
 #[cfg(feature = "http")]
 pub use rate_limit::RateLimit;
+#[cfg(feature = "http")]
+pub use raw::RawResponse;
 #[cfg(feature = "http")]
 pub use retry::RetryPolicy;
 #[cfg(feature = "http")]

@@ -127,7 +127,7 @@ fn record_value<T: Serialize + ?Sized>(
 /// Reads a record value as `T`.
 fn from_value<T: DeserializeOwned>(nsid: &'static str, value: Value) -> Result<T, Error> {
     T::deserialize(ValueDeserializer::new(value)).map_err(|e| Error::Decode {
-        nsid,
+        nsid: nsid.into(),
         source: BodyError::Json(serde_json::Error::custom(e)),
     })
 }
@@ -144,7 +144,7 @@ impl Client {
             None => self
                 .me()
                 .map(|me| me.did.into())
-                .ok_or(Error::NotLoggedIn { nsid }),
+                .ok_or(Error::NotLoggedIn { nsid: nsid.into() }),
         }
     }
 

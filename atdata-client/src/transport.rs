@@ -1,6 +1,7 @@
 //! One HTTP exchange: the request goes out, the response comes back with its body read up to
 //! a limit, and a non-2xx status becomes [`Error::Xrpc`].
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -37,6 +38,8 @@ pub(crate) enum Sink<'a> {
 
 /// A successful response.
 pub(crate) struct Received {
+    /// The HTTP status (2xx).
+    pub(crate) status: u16,
     /// The `content-type` without parameters.
     pub(crate) encoding: String,
     pub(crate) body: ReceivedBody,
@@ -61,13 +64,32 @@ impl Received {
 
 /// Everything one attempt needs.
 pub(crate) struct Attempt<'a> {
-    pub(crate) nsid: &'static str,
+    pub(crate) nsid: &'a Cow<'static, str>,
     pub(crate) method: XrpcMethod,
     pub(crate) url: &'a str,
     pub(crate) token: Option<&'a str>,
     pub(crate) payload: Option<&'a Payload>,
     pub(crate) options: &'a CallOptions,
     pub(crate) sink: Sink<'a>,
+}
+
+impl Attempt<'_> {
+    /// The error for a failed exchange. Cloning the NSID costs nothing for a request type's
+    /// constant (borrowed), which is why attempts hold the `Cow` itself.
+    fn transport(&self, source: reqwest::Error) -> Error {
+        Error::Transport {
+            nsid: self.nsid.clone(),
+            source,
+        }
+    }
+
+    /// The error for a body past `limit` bytes.
+    fn too_large(&self, limit: u64) -> Error {
+        Error::BodyTooLarge {
+            nsid: self.nsid.clone(),
+            limit,
+        }
+    }
 }
 
 /// The limits and fixed headers of the client.
@@ -87,8 +109,6 @@ pub(crate) struct Outcome {
 
 /// Sends one attempt and reads its response.
 pub(crate) async fn exchange(limits: &Limits<'_>, attempt: &Attempt<'_>) -> Outcome {
-    let nsid = attempt.nsid;
-    let transport = |source| Error::Transport { nsid, source };
     let request = match build_request(limits, attempt).await {
         Ok(request) => request,
         Err(e) => {
@@ -102,7 +122,7 @@ pub(crate) async fn exchange(limits: &Limits<'_>, attempt: &Attempt<'_>) -> Outc
         Ok(response) => response,
         Err(e) => {
             return Outcome {
-                result: Err(transport(e)),
+                result: Err(attempt.transport(e)),
                 rate_limit: None,
             }
         }
@@ -112,14 +132,18 @@ pub(crate) async fn exchange(limits: &Limits<'_>, attempt: &Attempt<'_>) -> Outc
     let encoding = content_type(response.headers());
     let result = if response.status().is_success() {
         match attempt.sink {
-            Sink::Memory => read_body(response, limits.max_response_size, nsid)
+            Sink::Memory => read_body(response, limits.max_response_size, attempt)
                 .await
                 .map(ReceivedBody::Bytes),
-            Sink::File(path) => write_body(response, limits.max_download_size, nsid, path)
+            Sink::File(path) => write_body(response, limits.max_download_size, attempt, path)
                 .await
                 .map(ReceivedBody::File),
         }
-        .map(|body| Received { encoding, body })
+        .map(|body| Received {
+            status,
+            encoding,
+            body,
+        })
     } else {
         let retry_after = response
             .headers()
@@ -127,12 +151,12 @@ pub(crate) async fn exchange(limits: &Limits<'_>, attempt: &Attempt<'_>) -> Outc
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
         // An error body is small; one that is not is not worth reading.
-        let body = read_body(response, limits.max_response_size.min(1 << 20), nsid)
+        let body = read_body(response, limits.max_response_size.min(1 << 20), attempt)
             .await
             .unwrap_or_default();
         let (error, message) = error_body(&body);
         Err(Error::Xrpc {
-            nsid,
+            nsid: attempt.nsid.clone(),
             status,
             error: error.map(XrpcErrorKind::Other),
             message,
@@ -226,9 +250,9 @@ fn content_type(headers: &HeaderMap) -> String {
 async fn read_body(
     mut response: reqwest::Response,
     limit: u64,
-    nsid: &'static str,
+    attempt: &Attempt<'_>,
 ) -> Result<Vec<u8>, Error> {
-    let too_large = || Error::BodyTooLarge { nsid, limit };
+    let too_large = || attempt.too_large(limit);
     let declared = response.content_length();
     if declared.is_some_and(|len| len > limit) {
         return Err(too_large());
@@ -240,7 +264,7 @@ async fn read_body(
     while let Some(chunk) = response
         .chunk()
         .await
-        .map_err(|source| Error::Transport { nsid, source })?
+        .map_err(|source| attempt.transport(source))?
     {
         if body.len() as u64 + chunk.len() as u64 > limit {
             return Err(too_large());
@@ -254,10 +278,10 @@ async fn read_body(
 async fn write_body(
     response: reqwest::Response,
     limit: u64,
-    nsid: &'static str,
+    attempt: &Attempt<'_>,
     path: &Path,
 ) -> Result<u64, Error> {
-    let result = write_body_inner(response, limit, nsid, path).await;
+    let result = write_body_inner(response, limit, attempt, path).await;
     if result.is_err() {
         // A partial download is worse than none: the caller would read a truncated file.
         let _ = tokio::fs::remove_file(path).await;
@@ -268,7 +292,7 @@ async fn write_body(
 async fn write_body_inner(
     mut response: reqwest::Response,
     limit: u64,
-    nsid: &'static str,
+    attempt: &Attempt<'_>,
     path: &Path,
 ) -> Result<u64, Error> {
     let io = |source| Error::Io {
@@ -276,18 +300,18 @@ async fn write_body_inner(
         source,
     };
     if response.content_length().is_some_and(|len| len > limit) {
-        return Err(Error::BodyTooLarge { nsid, limit });
+        return Err(attempt.too_large(limit));
     }
     let mut file = tokio::fs::File::create(path).await.map_err(io)?;
     let mut written: u64 = 0;
     while let Some(chunk) = response
         .chunk()
         .await
-        .map_err(|source| Error::Transport { nsid, source })?
+        .map_err(|source| attempt.transport(source))?
     {
         written += chunk.len() as u64;
         if written > limit {
-            return Err(Error::BodyTooLarge { nsid, limit });
+            return Err(attempt.too_large(limit));
         }
         file.write_all(&chunk).await.map_err(io)?;
     }

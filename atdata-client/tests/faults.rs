@@ -199,7 +199,7 @@ async fn malformed_json_is_a_decode_error_naming_the_method() {
         .await
         .expect_err("broken JSON");
     assert!(
-        matches!(error, Error::Decode { nsid: DESCRIBE, .. }),
+        matches!(&error, Error::Decode { nsid, .. } if nsid == DESCRIBE),
         "{error:?}"
     );
 
@@ -610,5 +610,284 @@ async fn passwords_and_tokens_never_reach_errors_debug_or_logs() {
     for secret in [PASSWORD, "wrong-password-hunter2", "access-", "refresh-"] {
         assert!(!seen.contains(secret), "{secret} in {seen}");
         assert!(!log.contains(secret), "{secret} in the log: {log}");
+    }
+}
+
+/// `call_raw`, the run-time-NSID call, takes the same path as `send`: retries, refresh,
+/// credentials.
+mod call_raw {
+    use super::*;
+    use atdata_core::xrpc::{Body, XrpcMethod};
+
+    #[tokio::test]
+    async fn a_query_is_retried_after_a_502_and_a_procedure_is_not() {
+        let (count, handler) = counting(|n, _| match n {
+            0 | 2 => Reply::raw(502, "text/html", "<html>Bad Gateway</html>"),
+            _ => Reply::json(200, describe_body()),
+        });
+        let server = FakeServer::start(handler).await;
+        let client = client(&server);
+        let options = CallOptions::new();
+        let described = client
+            .call_raw(DESCRIBE, XrpcMethod::Query, &[], None, &options)
+            .await
+            .expect("second attempt succeeds");
+        assert_eq!(count.load(Ordering::SeqCst), 2);
+        assert_eq!(described.status(), 200);
+        assert_eq!(described.content_type(), Some("application/json"));
+        assert_eq!(
+            described.json::<serde_json::Value>().expect("json"),
+            describe_body()
+        );
+
+        let nsid = "com.atproto.server.requestEmailConfirmation";
+        let error = client
+            .call_raw(nsid, XrpcMethod::Procedure, &[], None, &options)
+            .await
+            .expect_err("502, not retried");
+        assert_eq!(count.load(Ordering::SeqCst), 3, "one attempt only");
+        assert_eq!(error.status(), Some(502));
+        assert_eq!(error.nsid(), Some(nsid));
+        assert!(error.to_string().starts_with(&format!("{nsid}: HTTP 502")));
+    }
+
+    #[tokio::test]
+    async fn an_expired_token_is_refreshed_once_and_the_call_repeated() {
+        let fake = SessionFake::new();
+        let handler_fake = Arc::clone(&fake);
+        let server = FakeServer::start(move |request| handler_fake.answer(&request, None)).await;
+        let changes = Arc::new(Mutex::new(Vec::new()));
+        let recorded = Arc::clone(&changes);
+        let client = client(&server);
+        client.on_session_change(move |change, _| recorded.lock().expect("lock").push(change));
+        client.login("alice.test", "password").await.expect("login");
+        fake.expire_access();
+
+        let session = client
+            .call_raw(
+                "com.atproto.server.getSession",
+                XrpcMethod::Query,
+                &[],
+                None,
+                &CallOptions::new(),
+            )
+            .await
+            .expect("succeeds after the refresh");
+        let session: serde_json::Value = session.json().expect("json");
+        assert_eq!(session["handle"], "alice.test");
+        assert_eq!(fake.expired_answers.load(Ordering::SeqCst), 1);
+        assert_eq!(fake.refreshes.load(Ordering::SeqCst), 1);
+        assert_eq!(client.session().expect("session").access_jwt(), "access-2");
+        assert_eq!(
+            *changes.lock().expect("lock"),
+            [SessionChange::Created, SessionChange::Refreshed]
+        );
+
+        // A refresh token the server refuses: the session ends, the error says so.
+        fake.revoke();
+        let error = client
+            .call_raw(
+                "com.atproto.server.getSession",
+                XrpcMethod::Query,
+                &[],
+                None,
+                &CallOptions::new(),
+            )
+            .await
+            .expect_err("refused");
+        assert!(matches!(error, Error::Refresh { .. }), "{error:?}");
+        assert_eq!(error.nsid(), Some("com.atproto.server.getSession"));
+        assert!(client.session().is_none());
+    }
+
+    #[tokio::test]
+    async fn params_input_credentials_and_errors() {
+        let seen = Arc::new(Mutex::new(Vec::<Request>::new()));
+        let log = Arc::clone(&seen);
+        let server = FakeServer::start(move |request| {
+            log.lock().expect("lock").push(request.clone());
+            match request.nsid() {
+                "com.example.fail" => Reply::error(400, "SomethingOdd", "no such thing"),
+                "com.example.bytes" => Reply::raw(200, "Application/CBOR; x=y", vec![0xa0]),
+                _ => Reply::json(200, json!({})),
+            }
+        })
+        .await;
+        let client = Client::builder()
+            .service(&server.url)
+            .session(Session::new(
+                "did:plc:abc123".parse().expect("did"),
+                "alice.test".parse().expect("handle"),
+                "ACCESS".into(),
+                "REFRESH".into(),
+            ))
+            .build()
+            .expect("client");
+        let options = CallOptions::new();
+        let nsid: atdata_core::Nsid = "com.example.get".parse().expect("nsid");
+        let params = [("q", "a b/c"), ("uris", "at://x"), ("uris", "at://y")];
+        client
+            .call_raw(&nsid, XrpcMethod::Query, &params, None, &options)
+            .await
+            .expect("query");
+        let input = Body::new("text/plain", b"hello".to_vec());
+        client
+            .call_raw(
+                "com.example.put",
+                XrpcMethod::Procedure,
+                &[],
+                Some(input),
+                &options,
+            )
+            .await
+            .expect("procedure");
+        // Anonymous: by the caller's choice, and always for createAccount.
+        client
+            .call_raw(
+                "com.example.get",
+                XrpcMethod::Query,
+                &[],
+                None,
+                &options.clone().anonymous(),
+            )
+            .await
+            .expect("anonymous");
+        let account = Body::from_json(&json!({"handle": "bob.test"})).expect("json");
+        client
+            .call_raw(
+                "com.atproto.server.createAccount",
+                XrpcMethod::Procedure,
+                &[],
+                Some(account),
+                &options,
+            )
+            .await
+            .expect("createAccount");
+        let cbor = client
+            .call_raw("com.example.bytes", XrpcMethod::Query, &[], None, &options)
+            .await
+            .expect("bytes");
+        assert_eq!(cbor.content_type(), Some("application/cbor"));
+        assert_eq!(cbor.bytes(), [0xa0]);
+
+        let error = client
+            .call_raw("com.example.fail", XrpcMethod::Query, &[], None, &options)
+            .await
+            .expect_err("400");
+        assert!(
+            matches!(&error, Error::Xrpc { status: 400, error: Some(XrpcErrorKind::Other(name)), message: Some(m), .. }
+                if name == "SomethingOdd" && m == "no such thing"),
+            "{error:?}"
+        );
+        assert_eq!(
+            error.to_string(),
+            "com.example.fail: HTTP 400 SomethingOdd: no such thing"
+        );
+
+        // Refused before anything is sent: a query with an input, an NSID that does not parse.
+        let body = Body::new("application/json", b"{}".to_vec());
+        let error = client
+            .call_raw(
+                "com.example.get",
+                XrpcMethod::Query,
+                &[],
+                Some(body),
+                &options,
+            )
+            .await
+            .expect_err("a query takes no input");
+        assert!(matches!(error, Error::Encode { .. }), "{error:?}");
+        let error = client
+            .call_raw("not an nsid", XrpcMethod::Query, &[], None, &options)
+            .await
+            .expect_err("bad NSID");
+        assert!(
+            matches!(error, Error::InvalidArgument { what: "nsid", .. }),
+            "{error:?}"
+        );
+
+        let seen = seen.lock().expect("lock");
+        assert_eq!(seen.len(), 6, "{seen:?}");
+        assert_eq!(seen[0].method, "GET");
+        assert_eq!(
+            seen[0].target,
+            "/xrpc/com.example.get?q=a%20b%2Fc&uris=at%3A%2F%2Fx&uris=at%3A%2F%2Fy"
+        );
+        assert_eq!(seen[0].header("authorization"), Some("Bearer ACCESS"));
+        assert_eq!(seen[1].method, "POST");
+        assert_eq!(seen[1].target, "/xrpc/com.example.put");
+        assert_eq!(seen[1].header("content-type"), Some("text/plain"));
+        assert_eq!(seen[1].body, b"hello");
+        assert_eq!(seen[1].header("authorization"), Some("Bearer ACCESS"));
+        assert_eq!(seen[2].header("authorization"), None, "anonymous");
+        assert_eq!(seen[3].nsid(), "com.atproto.server.createAccount");
+        assert_eq!(seen[3].header("authorization"), None, "createAccount");
+        assert_eq!(seen[5].header("authorization"), Some("Bearer ACCESS"));
+    }
+
+    #[tokio::test]
+    async fn an_anonymous_call_goes_to_the_service_not_the_session_s_pds() {
+        let pds = FakeServer::start(|request| {
+            Reply::json(
+                200,
+                json!({"at": "pds", "auth": request.header("authorization")}),
+            )
+        })
+        .await;
+        let pds_url = pds.url.clone();
+        let entryway = FakeServer::start(move |request| match request.nsid() {
+            "com.atproto.server.createSession" => {
+                Reply::json(200, session_output(1, Some(&pds_url)))
+            }
+            _ => Reply::json(
+                200,
+                json!({"at": "entryway", "auth": request.header("authorization")}),
+            ),
+        })
+        .await;
+        let client = client(&entryway);
+        client.login("alice.test", "password").await.expect("login");
+        let whereto = |options: CallOptions| {
+            let client = client.clone();
+            async move {
+                let answer = client
+                    .call_raw("com.example.where", XrpcMethod::Query, &[], None, &options)
+                    .await
+                    .expect("answer");
+                answer.json::<serde_json::Value>().expect("json")
+            }
+        };
+        assert_eq!(
+            whereto(CallOptions::new()).await,
+            json!({"at": "pds", "auth": "Bearer access-1"})
+        );
+        assert_eq!(
+            whereto(CallOptions::new().anonymous()).await,
+            json!({"at": "entryway", "auth": null})
+        );
+        // A default cannot make every call anonymous.
+        let defaulted = Client::builder()
+            .service(&entryway.url)
+            .call_options(CallOptions::new().anonymous())
+            .build()
+            .expect("client");
+        defaulted
+            .login("alice.test", "password")
+            .await
+            .expect("login");
+        let answer = defaulted
+            .call_raw(
+                "com.example.where",
+                XrpcMethod::Query,
+                &[],
+                None,
+                &CallOptions::new(),
+            )
+            .await
+            .expect("answer");
+        assert_eq!(
+            answer.json::<serde_json::Value>().expect("json")["at"],
+            "pds"
+        );
     }
 }

@@ -212,6 +212,149 @@ async fn session_export_resume_refresh_and_logout() {
     assert!(revived.me().is_none(), "a refused refresh ends the session");
 }
 
+/// `call_raw` reaches methods by an NSID known at run time: a procedure with a JSON input, a
+/// query with parameters, binary input and output, the server's errors, anonymous calls.
+#[tokio::test]
+async fn call_raw_sends_queries_and_procedures_by_nsid() {
+    use atdata_client::CallOptions;
+    use atdata_core::xrpc::{Body, XrpcMethod};
+    let Some(pds) = pds() else { return };
+    let (client, account) = new_account(pds).await;
+    let did = account.did.as_str();
+    let options = CallOptions::new();
+
+    let input = Body::from_json(&serde_json::json!({
+        "repo": did, "collection": SAMPLE_SCHEMA, "rkey": "raw", "validate": false,
+        "record": sample_schema("raw", "1.0.0"),
+    }))
+    .expect("json");
+    let created = client
+        .call_raw(
+            "com.atproto.repo.createRecord",
+            XrpcMethod::Procedure,
+            &[],
+            Some(input),
+            &options,
+        )
+        .await
+        .expect("createRecord");
+    assert_eq!(created.status(), 200);
+    assert_eq!(created.content_type(), Some("application/json"));
+    let created: serde_json::Value = created.json().expect("json");
+    assert_eq!(
+        created["uri"],
+        format!("at://{did}/{SAMPLE_SCHEMA}/raw").as_str()
+    );
+
+    let params = [
+        ("repo", did),
+        ("collection", SAMPLE_SCHEMA),
+        ("rkey", "raw"),
+    ];
+    let got = client
+        .call_raw(
+            "com.atproto.repo.getRecord",
+            XrpcMethod::Query,
+            &params,
+            None,
+            &options,
+        )
+        .await
+        .expect("getRecord");
+    let got: serde_json::Value = got.json().expect("json");
+    assert_eq!(got["value"]["name"], "raw");
+    assert_eq!(got["cid"], created["cid"]);
+
+    // The session's own query carries the token; anonymously the PDS refuses it.
+    let me = client
+        .call_raw(
+            "com.atproto.server.getSession",
+            XrpcMethod::Query,
+            &[],
+            None,
+            &options,
+        )
+        .await
+        .expect("getSession");
+    assert_eq!(me.json::<serde_json::Value>().expect("json")["did"], did);
+    let anonymous = client
+        .call_raw(
+            "com.atproto.server.getSession",
+            XrpcMethod::Query,
+            &[],
+            None,
+            &options.clone().anonymous(),
+        )
+        .await
+        .expect_err("no token");
+    assert_eq!(anonymous.status(), Some(401), "{anonymous:?}");
+
+    // Binary in (uploadBlob) and out (getRepo, a CAR file).
+    let bytes = pseudo_random_bytes(5000);
+    let blob = client
+        .call_raw(
+            "com.atproto.repo.uploadBlob",
+            XrpcMethod::Procedure,
+            &[],
+            Some(Body::new("application/octet-stream", bytes)),
+            &options,
+        )
+        .await
+        .expect("uploadBlob");
+    let blob: serde_json::Value = blob.json().expect("json");
+    assert_eq!(blob["blob"]["size"], 5000);
+    let car = client
+        .call_raw(
+            "com.atproto.sync.getRepo",
+            XrpcMethod::Query,
+            &[("did", did)],
+            None,
+            &options,
+        )
+        .await
+        .expect("getRepo");
+    assert_eq!(car.content_type(), Some("application/vnd.ipld.car"));
+    let report = atdata_core::repo::verify_car(car.bytes(), None).expect("verify");
+    assert_eq!(report.records, 1);
+
+    // The server's errors, with the name as it sent it.
+    let missing = [
+        ("repo", did),
+        ("collection", SAMPLE_SCHEMA),
+        ("rkey", "nope"),
+    ];
+    let error = client
+        .call_raw(
+            "com.atproto.repo.getRecord",
+            XrpcMethod::Query,
+            &missing,
+            None,
+            &options,
+        )
+        .await
+        .expect_err("no such record");
+    assert_eq!(error.status(), Some(400));
+    assert!(
+        matches!(&error, Error::Xrpc { error: Some(XrpcErrorKind::Other(name)), .. } if name == "RecordNotFound"),
+        "{error:?}"
+    );
+    assert!(error
+        .to_string()
+        .starts_with("com.atproto.repo.getRecord: HTTP 400 RecordNotFound"));
+    let error = client
+        .call_raw(
+            "com.example.noSuchMethod",
+            XrpcMethod::Query,
+            &[],
+            None,
+            &options,
+        )
+        .await
+        .expect_err("unknown method");
+    assert_eq!(error.nsid(), Some("com.example.noSuchMethod"));
+    assert!(error.status().is_some_and(|s| s >= 400), "{error:?}");
+}
+
 #[tokio::test]
 async fn records_create_get_put_swap_delete() {
     let Some(pds) = pds() else { return };
@@ -717,5 +860,16 @@ fn blocking_client_does_the_same_without_a_runtime() {
     let report = atdata_core::repo::verify_car(&car, None).expect("verify");
     assert!(report.is_valid(), "{:?}", report.problems);
     assert_eq!(report.records, 122);
+    let described = login
+        .call_raw(
+            "com.atproto.repo.describeRepo",
+            atdata_core::xrpc::XrpcMethod::Query,
+            &[("repo", account.did.as_str())],
+            None,
+            &atdata_client::CallOptions::new(),
+        )
+        .expect("describeRepo by NSID");
+    let described: serde_json::Value = described.json().expect("json");
+    assert_eq!(described["handle"], account.handle.as_str());
     login.logout().expect("logout");
 }

@@ -217,17 +217,34 @@ impl QueryParams {
 
     /// `a=1&b=x%20y`, percent-encoded (RFC 3986 unreserved characters stay as they are).
     pub fn to_query_string(&self) -> String {
-        let mut out = String::new();
-        for (i, (name, value)) in self.pairs.iter().enumerate() {
-            if i > 0 {
-                out.push('&');
-            }
-            percent_encode(name, &mut out);
-            out.push('=');
-            percent_encode(value, &mut out);
-        }
-        out
+        query_string(
+            self.pairs
+                .iter()
+                .map(|(name, value)| (*name, value.as_str())),
+        )
     }
+}
+
+/// The query string of `pairs` as [`QueryParams::to_query_string`] writes it, for names known
+/// only at run time (which `QueryParams`, holding the names of generated request types, does
+/// not take).
+///
+/// ```
+/// use atdata_core::xrpc::query_string;
+/// assert_eq!(query_string([("uris", "a b"), ("uris", "c/d")]), "uris=a%20b&uris=c%2Fd");
+/// assert_eq!(query_string([]), "");
+/// ```
+pub fn query_string<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut out = String::new();
+    for (i, (name, value)) in pairs.into_iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        percent_encode(name, &mut out);
+        out.push('=');
+        percent_encode(value, &mut out);
+    }
+    out
 }
 
 fn percent_encode(text: &str, out: &mut String) {
