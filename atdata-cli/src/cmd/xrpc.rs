@@ -1,13 +1,14 @@
 //! `atdata xrpc`: call any XRPC method by its NSID.
 //!
-//! The client's typed `send` needs a request type per method, known when compiling; this
-//! command takes the method at run time, so it speaks HTTP itself: `GET /xrpc/<nsid>?<params>`
-//! for a query, `POST /xrpc/<nsid>` with the input for a procedure. Logged in (and talking to
-//! the session's PDS), the access token goes along, and an expired one is refreshed through the
-//! client (which stores the new session) and the call repeated once.
+//! The method is known only at run time, so this goes through the client's `call_raw` rather
+//! than a request type, and takes the same path as every other command: the session's token
+//! and PDS, one refresh of an expired token (the refreshed session is written back to the
+//! session file by `Remote`'s session callback), retries of queries, the response size limit.
 
 use std::io::{IsTerminal as _, Write as _};
 
+use atdata_client::{CallOptions, RawResponse};
+use atdata_core::xrpc::{Body, XrpcMethod};
 use atdata_core::Nsid;
 use clap::Args;
 
@@ -36,26 +37,9 @@ pub struct XrpcArgs {
     /// Call a procedure (POST) rather than a query (GET).
     #[arg(long)]
     procedure: bool,
-    /// Send no credentials even when logged in.
+    /// Send no credentials even when logged in (to --pds, else the server logged in to).
     #[arg(long)]
     anonymous: bool,
-}
-
-/// One request, ready to send (again, after a refresh).
-struct Request {
-    nsid: Nsid,
-    params: Vec<(String, String)>,
-    input: Option<Vec<u8>>,
-    encoding: String,
-    procedure: bool,
-    anonymous: bool,
-}
-
-/// What the server answered.
-struct Response {
-    status: u16,
-    content_type: Option<String>,
-    body: Vec<u8>,
 }
 
 /// Session methods that would print or spend the stored session's tokens, and the command
@@ -68,9 +52,6 @@ const SESSION_METHODS: &[(&str, &str)] = &[
     ),
     ("com.atproto.server.deleteSession", "atdata logout"),
 ];
-
-/// Methods that take no session (the server refuses an access token with them).
-const ANONYMOUS_METHODS: &[&str] = &["com.atproto.server.createAccount"];
 
 /// Keys whose values are bearer tokens: never printed.
 const TOKEN_KEYS: &[&str] = &["accessJwt", "refreshJwt"];
@@ -90,7 +71,6 @@ pub fn run(args: XrpcArgs, out: &Output) -> Result<(), Failure> {
         .iter()
         .map(|pair| {
             pair.split_once('=')
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .ok_or_else(|| Failure::Usage(format!("{pair:?}: parameters are KEY=VALUE")))
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -104,141 +84,44 @@ pub fn run(args: XrpcArgs, out: &Output) -> Result<(), Failure> {
             })?;
         }
     }
-    let request = Request {
-        anonymous: args.anonymous || ANONYMOUS_METHODS.contains(&nsid.as_str()),
-        procedure: args.procedure || input.is_some(),
-        nsid,
-        params,
-        input,
-        encoding: args.encoding,
+    let method = if args.procedure || input.is_some() {
+        XrpcMethod::Procedure
+    } else {
+        XrpcMethod::Query
     };
-    let remote = Remote::connect(&args.pds)?;
-    let response = remote.block_on(call(&remote, &request))?;
-    print_output(&request, &response, out)
-}
-
-/// Sends the request, refreshing the session once if the server says the token expired.
-async fn call(remote: &Remote, request: &Request) -> Result<Response, Failure> {
-    let http = reqwest::Client::builder()
-        .connect_timeout(std::time::Duration::from_secs(10))
-        .read_timeout(std::time::Duration::from_secs(60))
-        // XRPC does not redirect; a redirect could carry the token to another host.
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("atdata-cli/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| Failure::Unreadable(format!("setting up HTTP: {e}")))?;
-    let mut refreshed = false;
-    loop {
-        let logged_in = !request.anonymous && remote.client.session().is_some();
-        let response = send_once(&http, remote, request).await?;
-        if logged_in && !refreshed && token_expired(&response) {
+    let input = input.map(|bytes| Body::new(args.encoding, bytes));
+    // An anonymous call goes to the client's service; with --pds that is to be the URL given,
+    // not the server the stored session logged in to.
+    let (remote, options) = match (&args.pds.pds, args.anonymous) {
+        (Some(url), true) => (Remote::anonymous(url)?, CallOptions::new()),
+        (_, true) => (Remote::connect(&args.pds)?, CallOptions::new().anonymous()),
+        (_, false) => (Remote::connect(&args.pds)?, CallOptions::new()),
+    };
+    let response = remote
+        .block_on(
             remote
                 .client
-                .refresh_session()
-                .await
-                .map_err(client_failure)?;
-            refreshed = true;
-            continue;
-        }
-        return Ok(response);
-    }
+                .call_raw(&nsid, method, &params, input, &options),
+        )
+        .map_err(|e| match e {
+            // The body is read into memory, up to the client's limit; say what streams instead.
+            atdata_client::Error::BodyTooLarge { .. } => Failure::Invalid(format!(
+                "{e}; `atdata repo export` streams a repository to a file"
+            )),
+            e => client_failure(e),
+        })?;
+    print_output(&nsid, &response, out)
 }
 
-async fn send_once(
-    http: &reqwest::Client,
-    remote: &Remote,
-    request: &Request,
-) -> Result<Response, Failure> {
-    let url = format!("{}/xrpc/{}", remote.client.endpoint(), request.nsid);
-    let mut builder = if request.procedure {
-        http.post(&url)
-    } else {
-        http.get(&url)
-    };
-    if !request.params.is_empty() {
-        builder = builder.query(&request.params);
-    }
-    if let Some(input) = &request.input {
-        builder = builder
-            .header(reqwest::header::CONTENT_TYPE, &request.encoding)
-            .body(input.clone());
-    }
-    if let Some(session) = remote.client.session().filter(|_| !request.anonymous) {
-        builder = builder.bearer_auth(session.access_jwt());
-    }
-    let nsid = &request.nsid;
-    // reqwest's messages name the URL (parameters included), never the headers.
-    let response = builder
-        .send()
-        .await
-        .map_err(|e| Failure::Unreadable(format!("{nsid}: {e}")))?;
-    let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| Failure::Unreadable(format!("{nsid}: reading the response: {e}")))?;
-    Ok(Response {
-        status,
-        content_type,
-        body: body.to_vec(),
-    })
-}
-
-/// The `{"error", "message"}` of a failed call's body, when it has them.
-fn error_body(response: &Response) -> (Option<String>, Option<String>) {
-    let json: Option<serde_json::Value> = serde_json::from_slice(&response.body).ok();
-    let field = |name: &str| {
-        json.as_ref()
-            .and_then(|j| j.get(name))
-            .and_then(|v| v.as_str())
-            .map(str::to_owned)
-    };
-    (field("error"), field("message"))
-}
-
-/// Whether the access token needs refreshing: `ExpiredToken`, or a 401 about the token.
-fn token_expired(response: &Response) -> bool {
-    let (error, _) = error_body(response);
-    match error.as_deref() {
-        Some("ExpiredToken") => true,
-        None | Some("InvalidToken") => response.status == 401,
-        Some(_) => false,
-    }
-}
-
-fn print_output(request: &Request, response: &Response, out: &Output) -> Result<(), Failure> {
-    let nsid = &request.nsid;
-    if !(200..300).contains(&response.status) {
-        // `<nsid>: HTTP 400 Name: message`, as the client's errors read.
-        let (error, message) = error_body(response);
-        let mut text = format!("{nsid}: HTTP {}", response.status);
-        if let Some(error) = &error {
-            text.push(' ');
-            text.push_str(error);
-        }
-        if let Some(message) = message {
-            text.push_str(": ");
-            text.push_str(&message);
-        }
-        if matches!(error.as_deref(), Some("InvalidToken" | "ExpiredToken")) {
-            text.push_str("; run `atdata login` again");
-        }
-        return Err(Failure::Invalid(text));
-    }
-    if response.body.is_empty() {
+/// Prints a JSON answer (tokens redacted), or writes any other body to stdout when it is not a
+/// terminal.
+fn print_output(nsid: &Nsid, response: &RawResponse, out: &Output) -> Result<(), Failure> {
+    let body = response.bytes();
+    if body.is_empty() {
         return Ok(());
     }
-    let is_json = response
-        .content_type
-        .as_deref()
-        .is_some_and(|t| t.starts_with("application/json"));
-    if is_json {
-        let mut json: serde_json::Value = serde_json::from_slice(&response.body)
+    if response.content_type() == Some("application/json") {
+        let mut json: serde_json::Value = serde_json::from_slice(body)
             .map_err(|e| Failure::Invalid(format!("{nsid}: the response is not JSON: {e}")))?;
         redact_tokens(&mut json);
         out.emit(&json, || {
@@ -247,19 +130,18 @@ fn print_output(request: &Request, response: &Response, out: &Output) -> Result<
         return Ok(());
     }
     let kind = response
-        .content_type
-        .as_deref()
+        .content_type()
         .unwrap_or("application/octet-stream");
     if std::io::stdout().is_terminal() {
         eprintln!(
             "atdata: {nsid} returned {} bytes of {kind}; redirect stdout to a file to keep them",
-            response.body.len()
+            body.len()
         );
         return Ok(());
     }
     let mut stdout = std::io::stdout().lock();
     stdout
-        .write_all(&response.body)
+        .write_all(body)
         .and_then(|()| stdout.flush())
         .map_err(|e| Failure::Unreadable(format!("writing stdout: {e}")))
 }
