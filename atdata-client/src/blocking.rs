@@ -1,6 +1,7 @@
 //! A blocking client, for code without an async runtime: the async [`crate::Client`] driven by
 //! a current-thread tokio runtime that this client owns. Same methods; builders end in
-//! `.send()` instead of `.await`, and `list_records` gives an iterator.
+//! `.send()` instead of `.await`, `list_records` gives an iterator, and the namespaced form
+//! (`client.com.atproto.repo.describe_repo(&request)?`) returns the result directly.
 //!
 //! Do not use it from inside an async runtime (tokio refuses to block a thread that drives
 //! tasks); use [`crate::Client`] there.
@@ -50,24 +51,81 @@ use crate::{
 /// assert!(client.me().is_none());
 /// # Ok::<(), atdata_client::BuildError>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Client {
     inner: crate::Client,
     runtime: Arc<Runtime>,
+    /// The namespaced methods (`client.com.atproto.repo.create_record(&request)?`), built once.
+    services: Arc<Services>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The namespaced methods of the blocking client: `client.com.atproto.repo.create_record(&r)?`.
+type Services = crate::api::services::blocking::Services;
+
+/// What the blocking namespaced methods send through: the async client and the runtime that
+/// drives it. Holding both strongly makes no cycle, as the async client never refers back to
+/// the blocking one.
+#[derive(Clone)]
+pub(crate) struct Handle {
+    client: crate::Client,
+    runtime: Arc<Runtime>,
+}
+
+impl Handle {
+    /// Sends `request` and waits for the answer.
+    pub(crate) fn send<R: XrpcRequest>(&self, request: &R) -> Result<R::Output, Error<R::Error>> {
+        self.runtime.block_on(self.client.send(request))
+    }
 }
 
 impl ClientBuilder {
     /// Builds a [`blocking::Client`](Client).
     pub fn build_blocking(self) -> Result<Client, BuildError> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(BuildError::Runtime)?;
+        let runtime = Arc::new(
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(BuildError::Runtime)?,
+        );
         let inner = self.build()?;
+        let services = Arc::new(Services::new(&Handle {
+            client: inner.clone(),
+            runtime: runtime.clone(),
+        }));
         Ok(Client {
             inner,
-            runtime: Arc::new(runtime),
+            runtime,
+            services,
         })
+    }
+}
+
+/// The namespaced form of every query and procedure, as on the async client:
+///
+/// ```no_run
+/// use atdata_client::com::atproto::repo::DescribeRepo;
+/// let client = atdata_client::blocking::Client::new("http://localhost:2583")?;
+/// let repo = client
+///     .com
+///     .atproto
+///     .repo
+///     .describe_repo(&DescribeRepo::new("alice.test".parse::<atdata_core::AtIdentifier>()?))?;
+/// println!("{:?}", repo.collections);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+impl std::ops::Deref for Client {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.services
     }
 }
 

@@ -871,5 +871,41 @@ fn blocking_client_does_the_same_without_a_runtime() {
         .expect("describeRepo by NSID");
     let described: serde_json::Value = described.json().expect("json");
     assert_eq!(described["handle"], account.handle.as_str());
+
+    // The namespaced form, as on the async client.
+    let repo = login
+        .com
+        .atproto
+        .repo
+        .describe_repo(&atdata_client::com::atproto::repo::DescribeRepo::new(
+            account.did.clone(),
+        ))
+        .expect("namespaced describeRepo");
+    assert_eq!(repo.handle, account.handle);
+    assert!(repo.collections.iter().any(|c| c.as_str() == collection));
+    let missing = login
+        .com
+        .atproto
+        .repo
+        .get_record(&atdata_client::com::atproto::repo::GetRecord::new(
+            account.did.clone(),
+            collection.parse::<atdata_core::Nsid>().expect("nsid"),
+            "3zzzzzzzzzzzz"
+                .parse::<atdata_core::RecordKey>()
+                .expect("rkey"),
+        ))
+        .expect_err("no such record");
+    assert!(
+        matches!(
+            &missing,
+            atdata_client::Error::Xrpc {
+                error: Some(atdata_client::XrpcErrorKind::Known(
+                    atdata_client::com::atproto::repo::get_record::Error::RecordNotFound
+                )),
+                ..
+            }
+        ),
+        "{missing:?}"
+    );
     login.logout().expect("logout");
 }

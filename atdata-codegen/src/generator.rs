@@ -180,8 +180,26 @@ impl<'c> Generator<'c> {
             let root = self.root.as_deref().unwrap_or("super");
             files.insert(
                 base.join("services.rs"),
-                crate::services::services_file(&plan, root, options, features),
+                crate::services::services_file(
+                    &plan,
+                    root,
+                    options,
+                    features,
+                    crate::services::Flavor::Async,
+                ),
             );
+            if options.blocking_handle.is_some() {
+                files.insert(
+                    base.join("services").join("blocking.rs"),
+                    crate::services::services_file(
+                        &plan,
+                        root,
+                        options,
+                        features,
+                        crate::services::Flavor::Blocking,
+                    ),
+                );
+            }
         }
         files.insert(root_file_path.to_owned(), root_text);
         files.insert(base.join("ids.rs"), ids_file(&plan));

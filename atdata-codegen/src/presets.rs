@@ -26,6 +26,7 @@ pub fn atdata_client(catalog: &Catalog) -> Generator<'_> {
             handle: "crate::client::Handle".into(),
             error: "crate::Error".into(),
             cfg: Some("feature = \"http\"".into()),
+            blocking_handle: Some("crate::blocking::Handle".into()),
         })
 }
 

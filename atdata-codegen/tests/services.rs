@@ -14,6 +14,7 @@ fn services_cover_every_method_of_the_official_tree() {
             handle: "crate::Handle".into(),
             error: "crate::Error".into(),
             cfg: Some("feature = \"http\"".into()),
+            blocking_handle: Some("crate::BlockingHandle".into()),
         })
         .generate()
         .expect("generate");
@@ -46,5 +47,19 @@ fn services_cover_every_method_of_the_official_tree() {
         })
         .count();
     assert_eq!(methods, expected, "one method per query and procedure");
-    println!("services: {methods} methods");
+
+    // The blocking tree: the same methods, synchronous, over the blocking handle.
+    assert!(services.contains("pub mod blocking;"));
+    let blocking = tree
+        .files
+        .iter()
+        .find(|(path, _)| path.ends_with("services/blocking.rs"))
+        .map(|(_, text)| text.as_str())
+        .expect("services/blocking.rs");
+    assert!(blocking.contains("type Handle = crate::BlockingHandle;"));
+    assert!(blocking.contains("pub struct ComAtprotoRepoService"));
+    assert!(!blocking.contains("async fn"));
+    assert!(!blocking.contains(".await"));
+    assert_eq!(blocking.matches("    pub fn ").count(), methods);
+    println!("services: {methods} methods, async and blocking");
 }

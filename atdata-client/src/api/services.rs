@@ -4,6 +4,9 @@
 
 #![cfg(feature = "http")]
 
+/// The same methods for the blocking client.
+pub mod blocking;
+
 use ::atdata_core::xrpc::XrpcRequest;
 
 type Handle = crate::client::Handle;
