@@ -1,69 +1,25 @@
 //! The network commands (`account create`, `login`, `record`, `blob`, `repo export`, `xrpc`,
 //! `logout`) against the local reference PDS (`scripts/pds/pds.sh`).
 //!
-//! `ATDATA_PDS_URL` names a running PDS; otherwise `pds.sh start` is run (it serialises
-//! concurrent starts itself; the server is left running). Without a PDS the tests print `SKIPPED` and pass, unless `CI` is set.
+//! `atdata-testkit` finds the PDS (`ATDATA_PDS_URL`) or starts it (`pds.sh start`, left
+//! running); without one the tests print `SKIPPED` and pass, unless `CI` is set.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::OnceLock;
 
 const BIN: &str = env!("CARGO_BIN_EXE_atdata");
 const PASSWORD: &str = "cli-net-test-password";
 const COLLECTION: &str = "ac.foundation.dataset.sampleSchema";
 
-/// The PDS URL, or `None` (after saying why) when the tests are to be skipped.
+/// The PDS URL, or `None` (after `atdata-testkit` said why) when the tests are to be skipped.
 fn pds() -> Option<&'static str> {
-    static PDS: OnceLock<Result<String, String>> = OnceLock::new();
-    match PDS.get_or_init(find_or_start) {
-        Ok(url) => Some(url),
-        Err(why) if std::env::var_os("CI").is_some() => {
-            panic!("the reference PDS is required in CI and could not be started: {why}")
-        }
-        Err(why) => {
-            eprintln!("SKIPPED: no reference PDS ({why}); run `scripts/pds/pds.sh start` or set ATDATA_PDS_URL");
-            None
-        }
-    }
+    atdata_testkit::pds().map(|pds| pds.url.as_str())
 }
 
-fn find_or_start() -> Result<String, String> {
-    if let Ok(url) = std::env::var("ATDATA_PDS_URL") {
-        return Ok(url);
-    }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/pds/pds.sh");
-    // `pds.sh start` serialises concurrent starts itself and returns at once when the server
-    // is already up.
-    let output = Command::new("bash")
-        .arg(&script)
-        .arg("start")
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("running {}: {e}", script.display()))?;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let tail: Vec<&str> = stderr.lines().rev().take(10).collect();
-        return Err(format!("pds.sh start failed: {}", tail.join(" | ")));
-    }
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .find_map(|line| line.strip_prefix("ATDATA_PDS_URL="))
-        .map(str::to_owned)
-        .ok_or_else(|| "pds.sh start printed no ATDATA_PDS_URL".into())
-}
-
-/// A handle no earlier run used (the PDS keeps accounts between runs): at most 18 characters
-/// before `.test`.
+/// A handle no earlier run used (the PDS keeps accounts between runs).
 fn unique_handle() -> String {
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let mixed = (nanos as u64) ^ (u64::from(std::process::id()) << 36);
-    format!("c{:010x}{:02x}.test", mixed & 0xff_ffff_ffff, n & 0xff)
+    atdata_testkit::unique_handle('c')
 }
 
 /// One user of the CLI: a config directory of their own, and the PDS.
