@@ -267,24 +267,26 @@ async fn async_call(client: &Client, uri: &AtUri, op: Op, n: usize) -> Result<()
     Ok(())
 }
 
-/// Runs `calls` calls with `concurrency` tasks, each taking the next call number until none
-/// is left.
-async fn async_phase(
-    client: &Client,
-    uri: &AtUri,
-    op: Op,
+/// Runs `calls` calls of `call` with `concurrency` tasks, each taking the next call number
+/// until none is left; the latencies.
+async fn in_flight<F, Fut>(
     calls: usize,
     concurrency: usize,
-) -> Result<Vec<Duration>, BoxError> {
+    call: F,
+) -> Result<Vec<Duration>, BoxError>
+where
+    F: Fn(usize) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = Result<(), BoxError>> + Send,
+{
     let work = Work::new(calls);
     let mut tasks = Vec::with_capacity(concurrency);
     for _ in 0..concurrency {
-        let (client, uri, work) = (client.clone(), uri.clone(), work.clone());
+        let (call, work) = (call.clone(), work.clone());
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             while let Some(n) = work.take() {
                 let started = Instant::now();
-                async_call(&client, &uri, op, n).await?;
+                call(n).await?;
                 latencies.push(started.elapsed());
             }
             work.record(latencies);
@@ -295,6 +297,22 @@ async fn async_phase(
         task.await??;
     }
     Ok(work.latencies())
+}
+
+/// The async client's calls, `calls` of them with `concurrency` in flight.
+async fn async_phase(
+    client: &Client,
+    uri: &AtUri,
+    op: Op,
+    calls: usize,
+    concurrency: usize,
+) -> Result<Vec<Duration>, BoxError> {
+    let (client, uri) = (client.clone(), uri.clone());
+    in_flight(calls, concurrency, move |n| {
+        let (client, uri) = (client.clone(), uri.clone());
+        async move { async_call(&client, &uri, op, n).await }
+    })
+    .await
 }
 
 async fn run_async(options: &Options) -> Result<Report, BoxError> {
@@ -451,25 +469,12 @@ async fn raw_phase(
     calls: usize,
     concurrency: usize,
 ) -> Result<Vec<Duration>, BoxError> {
-    let work = Work::new(calls);
-    let mut tasks = Vec::with_capacity(concurrency);
-    for _ in 0..concurrency {
-        let (raw, work) = (raw.clone(), work.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            while let Some(n) = work.take() {
-                let started = Instant::now();
-                raw.call(op, n).await?;
-                latencies.push(started.elapsed());
-            }
-            work.record(latencies);
-            Ok::<(), BoxError>(())
-        }));
-    }
-    for task in tasks {
-        task.await??;
-    }
-    Ok(work.latencies())
+    let raw = raw.clone();
+    in_flight(calls, concurrency, move |n| {
+        let raw = raw.clone();
+        async move { raw.call(op, n).await }
+    })
+    .await
 }
 
 async fn run_raw(options: &Options) -> Result<Report, BoxError> {
