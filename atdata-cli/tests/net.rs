@@ -369,45 +369,6 @@ fn xrpc_queries_and_procedures() {
     );
 }
 
-/// The JWT secret `scripts/pds/pds.sh` gives the local PDS (`ATDATA_PDS_JWT_SECRET` for
-/// another server): with it the test can make an access token that has already expired.
-fn jwt_secret() -> String {
-    std::env::var("ATDATA_PDS_JWT_SECRET").unwrap_or_else(|_| "atdata-test-jwt-secret".into())
-}
-
-/// `token` with its expiry moved into the past, signed again (HS256, as the PDS signs).
-fn expired(token: &str, secret: &str) -> String {
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    use base64::Engine as _;
-    let mut parts = token.split('.');
-    let (header, payload) = (
-        parts.next().expect("header"),
-        parts.next().expect("payload"),
-    );
-    let mut claims: serde_json::Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64")).expect("claims");
-    let iat = claims["iat"].as_i64().expect("iat");
-    claims["exp"] = serde_json::json!(iat - 60);
-    let signed = format!("{header}.{}", URL_SAFE_NO_PAD.encode(claims.to_string()));
-    let mac = hmac_sha256(secret.as_bytes(), signed.as_bytes());
-    format!("{signed}.{}", URL_SAFE_NO_PAD.encode(mac))
-}
-
-/// HMAC-SHA-256 (RFC 2104) over the SHA-256 of a raw CID, so that the test needs no crate of
-/// its own for it.
-fn hmac_sha256(key: &[u8], message: &[u8]) -> Vec<u8> {
-    let sha256 = |data: &[u8]| atdata_core::Cid::for_raw(data).digest().to_vec();
-    let mut block = if key.len() > 64 {
-        sha256(key)
-    } else {
-        key.to_vec()
-    };
-    block.resize(64, 0);
-    let pad = |byte: u8| block.iter().map(|k| k ^ byte).collect::<Vec<u8>>();
-    let inner = sha256(&[pad(0x36), message.to_vec()].concat());
-    sha256(&[pad(0x5c), inner].concat())
-}
-
 #[test]
 fn xrpc_refreshes_an_expired_session_and_stores_it() {
     let Some(pds) = pds() else { return };
@@ -419,12 +380,13 @@ fn xrpc_refreshes_an_expired_session_and_stores_it() {
     };
     let mut stored = read();
     let refresh = stored["refreshJwt"].as_str().expect("refresh").to_owned();
-    let stale = expired(stored["accessJwt"].as_str().expect("access"), &jwt_secret());
+    let stale = atdata_testkit::expired_access_token(stored["accessJwt"].as_str().expect("access"))
+        .expect("a JWT");
     stored["accessJwt"] = stale.clone().into();
     std::fs::write(&path, stored.to_string()).expect("write session");
 
-    // The server answers ExpiredToken; the client refreshes, repeats the call, and the CLI
-    // writes the new session to the file.
+    // The client sees the token expired and refreshes before the call (the server would have
+    // answered ExpiredToken), and the CLI writes the new session to the file.
     let me = user.json(&["xrpc", "com.atproto.server.getSession"]);
     assert_eq!(me["did"], did.as_str());
     let stored = read();

@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Instant;
 
 use atdata_core::xrpc::{Body, BodyError, QueryParams, XrpcMethod, XrpcRequest};
 use serde::Serialize;
@@ -36,6 +37,8 @@ pub(crate) type Listener = Arc<dyn Fn(SessionChange, Option<&Session>) + Send + 
 pub(crate) struct Snapshot {
     pub(crate) generation: u64,
     pub(crate) session: Option<Arc<Session>>,
+    /// When calls should refresh the session before using it (see [`Session::refresh_due`]).
+    pub(crate) refresh_due: Option<Instant>,
 }
 
 /// Where the client keeps its session.
@@ -51,6 +54,7 @@ impl SessionSlot {
         SessionSlot {
             current: RwLock::new(Snapshot {
                 generation: 0,
+                refresh_due: session.as_ref().and_then(|s| s.refresh_due(false)),
                 session: session.map(Arc::new),
             }),
             refresh: tokio::sync::Mutex::new(()),
@@ -69,10 +73,14 @@ impl SessionSlot {
     /// the client).
     fn replace(&self, session: Option<Session>, change: SessionChange) {
         let session = session.map(Arc::new);
+        // Tokens from the server just now (login, refresh) count their lifetime from now.
+        let fresh = matches!(change, SessionChange::Created | SessionChange::Refreshed);
+        let refresh_due = session.as_deref().and_then(|s| s.refresh_due(fresh));
         {
             let mut current = self.current.write().unwrap_or_else(PoisonError::into_inner);
             current.generation += 1;
             current.session = session.clone();
+            current.refresh_due = refresh_due;
         }
         let listener = self
             .listener

@@ -346,6 +346,31 @@ impl Client {
         let mut refreshed = false;
         loop {
             let snapshot = self.inner.session.snapshot();
+            if auth == Auth::Session
+                && !refreshed
+                && snapshot
+                    .refresh_due
+                    .is_some_and(|due| Instant::now() >= due)
+            {
+                // The access token is about to expire: refresh first rather than spend a round
+                // trip on ExpiredToken. Concurrent callers share the one refresh.
+                tracing::debug!(nsid = %call.nsid, "access token about to expire; refreshing first");
+                match self
+                    .refresh_after(snapshot.generation, call.nsid.clone())
+                    .await
+                {
+                    Ok(()) => {
+                        refreshed = true;
+                        continue;
+                    }
+                    // A refused refresh token ended the session: nothing left to call with.
+                    Err(e) if self.inner.session.snapshot().session.is_none() => return Err(e),
+                    // The server could not be reached, say; the token may still be good.
+                    Err(e) => {
+                        tracing::debug!(nsid = %call.nsid, error = %e, "early refresh failed; using the current token");
+                    }
+                }
+            }
             let session = snapshot.session.as_deref();
             let (base, token) = match auth {
                 Auth::Anonymous => (self.inner.service.as_str(), None),

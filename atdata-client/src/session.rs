@@ -1,7 +1,7 @@
 //! A logged-in session: who the account is, where its PDS is, and the two tokens.
 
 use std::fmt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use atdata_core::{Did, DidDocument, Handle};
 use base64::Engine as _;
@@ -177,7 +177,31 @@ impl Session {
     /// When the access token expires, read from its `exp` claim; `None` when the token is not
     /// a JWT the client can read (the server decides anyway: this only saves a round trip).
     pub fn access_expires_at(&self) -> Option<SystemTime> {
-        jwt_expiry(self.access_jwt())
+        jwt_claims(self.access_jwt()).map(|claims| UNIX_EPOCH + Duration::from_secs(claims.exp))
+    }
+
+    /// When the client should refresh the tokens ahead of need, on the local monotonic clock;
+    /// `None` when the access token is not a JWT the client can read.
+    ///
+    /// `fresh`: the server issued the tokens just now (login, refresh), so the token's lifetime
+    /// (`exp - iat`) counts from now whatever the two clocks say. Otherwise (a resumed session)
+    /// `exp` is compared with the system clock, as nothing better is known.
+    pub(crate) fn refresh_due(&self, fresh: bool) -> Option<Instant> {
+        let claims = jwt_claims(self.access_jwt())?;
+        let lifetime = claims
+            .iat
+            .and_then(|iat| claims.exp.checked_sub(iat))
+            .map(Duration::from_secs);
+        // A tenth of a short lifetime, so a token that lives for seconds is not refreshed on
+        // every call.
+        let ahead = lifetime.map_or(REFRESH_AHEAD, |lifetime| REFRESH_AHEAD.min(lifetime / 10));
+        let left = match (fresh, lifetime) {
+            (true, Some(lifetime)) => lifetime,
+            _ => (UNIX_EPOCH + Duration::from_secs(claims.exp))
+                .duration_since(SystemTime::now())
+                .unwrap_or(Duration::ZERO),
+        };
+        Some(Instant::now() + left.saturating_sub(ahead))
     }
 
     /// The session as a string to store and give to [`Session::import`] or
@@ -272,15 +296,27 @@ fn pds_from_did_doc(doc: serde_json::Value, did: &Did) -> Option<String> {
         .map(|url| url.trim_end_matches('/').to_owned())
 }
 
-/// The `exp` claim of a JWT, without checking its signature (only the server can).
-fn jwt_expiry(token: &str) -> Option<SystemTime> {
+/// How long before an access token expires the client refreshes it (at most; see
+/// [`Session::refresh_due`]), so that calls do not first meet `ExpiredToken`.
+const REFRESH_AHEAD: Duration = Duration::from_secs(60);
+
+/// The time claims of a JWT, in seconds since the Unix epoch.
+struct Claims {
+    iat: Option<u64>,
+    exp: u64,
+}
+
+/// The `exp` (and `iat`) claims of a JWT, without checking its signature (only the server can).
+fn jwt_claims(token: &str) -> Option<Claims> {
     let payload = token.split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))
         .ok()?;
     let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    let exp = claims.get("exp")?.as_u64()?;
-    Some(UNIX_EPOCH + Duration::from_secs(exp))
+    Some(Claims {
+        iat: claims.get("iat").and_then(serde_json::Value::as_u64),
+        exp: claims.get("exp")?.as_u64()?,
+    })
 }
 
 #[cfg(test)]
@@ -362,5 +398,41 @@ mod tests {
             Some("https://pds.example.com")
         );
         assert_eq!(pds_from_did_doc(doc("did:plc:other"), &did), None);
+    }
+
+    #[test]
+    fn refresh_is_due_near_the_end_of_the_token_s_life() {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let session = |iat: u64, exp: u64| {
+            Session::new(
+                "did:plc:abc123".parse().unwrap(),
+                "alice.test".parse().unwrap(),
+                jwt(&format!(r#"{{"iat": {iat}, "exp": {exp}}}"#)),
+                "r".into(),
+            )
+        };
+        let left = |due: Instant| due.saturating_duration_since(Instant::now()).as_secs();
+        // Fresh: the lifetime counts from now, even if the clocks disagree by an hour.
+        let skewed = session(now + 3600, now + 3600 + 7200);
+        assert!((7138..=7140).contains(&left(skewed.refresh_due(true).unwrap())));
+        // Resumed: exp against the system clock, a minute ahead.
+        let resumed = session(now - 7000, now + 200);
+        assert!((138..=140).contains(&left(resumed.refresh_due(false).unwrap())));
+        let expired = session(now - 7300, now - 100);
+        assert_eq!(left(expired.refresh_due(false).unwrap()), 0);
+        // A ten-second token is refreshed in its last second, not on every call.
+        let short = session(now, now + 10);
+        assert!((8..=9).contains(&left(short.refresh_due(true).unwrap())));
+        // Not a readable JWT: no early refresh (ExpiredToken still triggers one).
+        let opaque = Session::new(
+            "did:plc:abc123".parse().unwrap(),
+            "alice.test".parse().unwrap(),
+            "opaque".into(),
+            "r".into(),
+        );
+        assert!(opaque.refresh_due(true).is_none());
     }
 }

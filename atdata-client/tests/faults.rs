@@ -891,3 +891,150 @@ mod call_raw {
         );
     }
 }
+
+/// Refreshing ahead of expiry: a session whose access token (a real JWT shape, with `iat` and
+/// `exp`) is about to expire is refreshed before the call, so the server never answers
+/// `ExpiredToken`. The fake issues `access-<n>` JWTs and counts what it sees.
+mod early_refresh {
+    use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+
+    fn now() -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs()
+    }
+
+    /// An unsigned JWT (the client never checks signatures) for generation `n`.
+    fn jwt(n: usize, iat: u64, exp: u64) -> String {
+        let claims = json!({"sub": "did:plc:abc123", "gen": n, "iat": iat, "exp": exp});
+        format!(
+            "{}.{}.sig",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"at+jwt"}"#),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        )
+    }
+
+    /// Issues tokens that live `lifetime` seconds; logs what each request carried.
+    struct Issuer {
+        lifetime: u64,
+        issued: AtomicUsize,
+        log: Mutex<Vec<String>>,
+    }
+
+    impl Issuer {
+        fn answer(&self, request: &Request) -> Reply {
+            let bearer = request.header("authorization").unwrap_or("").to_owned();
+            let generation = |token: &str| -> String {
+                let payload = token.split('.').nth(1).unwrap_or("");
+                let claims: serde_json::Value = URL_SAFE_NO_PAD
+                    .decode(payload)
+                    .ok()
+                    .and_then(|b| serde_json::from_slice(&b).ok())
+                    .unwrap_or_default();
+                claims["gen"].to_string()
+            };
+            let seen = match bearer.strip_prefix("Bearer ") {
+                Some(token) if token.starts_with("refresh-") => token.to_owned(),
+                Some(token) => format!("access gen {}", generation(token)),
+                None => "no token".into(),
+            };
+            self.log
+                .lock()
+                .expect("lock")
+                .push(format!("{} with {seen}", request.nsid()));
+            match request.nsid() {
+                "com.atproto.server.createSession" | "com.atproto.server.refreshSession" => {
+                    let n = self.issued.fetch_add(1, Ordering::SeqCst) + 1;
+                    let issued_at = now();
+                    Reply::json(
+                        200,
+                        json!({
+                            "did": "did:plc:abc123",
+                            "handle": "alice.test",
+                            "accessJwt": jwt(n, issued_at, issued_at + self.lifetime),
+                            "refreshJwt": format!("refresh-{n}"),
+                        }),
+                    )
+                }
+                _ => Reply::json(
+                    200,
+                    json!({"did": "did:plc:abc123", "handle": "alice.test"}),
+                ),
+            }
+        }
+    }
+
+    async fn server(lifetime: u64) -> (Arc<Issuer>, FakeServer) {
+        let issuer = Arc::new(Issuer {
+            lifetime,
+            issued: AtomicUsize::new(0),
+            log: Mutex::new(Vec::new()),
+        });
+        let handler = Arc::clone(&issuer);
+        let server = FakeServer::start(move |request| handler.answer(&request)).await;
+        (issuer, server)
+    }
+
+    #[tokio::test]
+    async fn a_resumed_session_about_to_expire_is_refreshed_before_the_call() {
+        let (issuer, server) = server(3600).await;
+        // Issued an hour ago, 30 seconds left: inside the minute the client refreshes ahead.
+        let t = now();
+        let exported = json!({
+            "version": 1, "did": "did:plc:abc123", "handle": "alice.test",
+            "accessJwt": jwt(0, t - 3570, t + 30), "refreshJwt": "refresh-0",
+        })
+        .to_string();
+        let client = Client::from_session(&server.url, &exported).expect("client");
+        client.send(&GetSession::new()).await.expect("getSession");
+        client.send(&GetSession::new()).await.expect("getSession");
+        assert_eq!(
+            *issuer.log.lock().expect("lock"),
+            [
+                "com.atproto.server.refreshSession with refresh-0",
+                "com.atproto.server.getSession with access gen 1",
+                "com.atproto.server.getSession with access gen 1",
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_fresh_token_is_used_until_near_its_end_whatever_the_clocks_say() {
+        // Lifetime 3 s: the client refreshes in its last tenth (0.3 s).
+        let (issuer, server) = server(3).await;
+        let client = client(&server);
+        client.login("alice.test", "password").await.expect("login");
+        client.send(&GetSession::new()).await.expect("getSession");
+        tokio::time::sleep(Duration::from_millis(2800)).await;
+        client.send(&GetSession::new()).await.expect("getSession");
+        assert_eq!(
+            *issuer.log.lock().expect("lock"),
+            [
+                "com.atproto.server.createSession with no token",
+                "com.atproto.server.getSession with access gen 1",
+                "com.atproto.server.refreshSession with refresh-1",
+                "com.atproto.server.getSession with access gen 2",
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_resumed_session_with_time_left_is_not_refreshed() {
+        let (issuer, server) = server(3600).await;
+        let t = now();
+        let exported = json!({
+            "version": 1, "did": "did:plc:abc123", "handle": "alice.test",
+            "accessJwt": jwt(0, t - 60, t + 3540), "refreshJwt": "refresh-0",
+        })
+        .to_string();
+        let client = Client::from_session(&server.url, &exported).expect("client");
+        client.send(&GetSession::new()).await.expect("getSession");
+        assert_eq!(
+            *issuer.log.lock().expect("lock"),
+            ["com.atproto.server.getSession with access gen 0"]
+        );
+    }
+}

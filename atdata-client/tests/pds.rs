@@ -909,3 +909,47 @@ fn blocking_client_does_the_same_without_a_runtime() {
     );
     login.logout().expect("logout");
 }
+
+#[tokio::test]
+async fn an_expired_access_token_is_refreshed_before_the_call() {
+    let Some(pds) = pds() else { return };
+    let (client, account) = new_account(pds).await;
+    let mut exported: serde_json::Value =
+        serde_json::from_str(&client.export_session().expect("session")).expect("json");
+    let stale =
+        atdata_testkit::expired_access_token(exported["accessJwt"].as_str().expect("accessJwt"))
+            .expect("the PDS's access tokens are JWTs");
+    exported["accessJwt"] = stale.clone().into();
+
+    // The PDS itself refuses the doctored token: it really is expired.
+    let refused = reqwest::Client::new()
+        .get(format!("{}/xrpc/com.atproto.server.getSession", pds.url))
+        .bearer_auth(&stale)
+        .send()
+        .await
+        .expect("getSession");
+    assert_eq!(refused.status(), 400);
+    let body: serde_json::Value =
+        serde_json::from_slice(&refused.bytes().await.expect("error body")).expect("json");
+    assert_eq!(body["error"], "ExpiredToken");
+
+    // A client resumed with it refreshes first, then calls with the new token.
+    let changes = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let recorded = changes.clone();
+    let resumed = Client::builder()
+        .service(&pds.url)
+        .session(atdata_client::Session::import(&exported.to_string()).expect("import"))
+        .on_session_change(move |change, _| recorded.lock().expect("lock").push(change))
+        .build()
+        .expect("client");
+    let me = resumed.send(&GetSession::new()).await.expect("getSession");
+    assert_eq!(me.did, account.did);
+    assert_eq!(*changes.lock().expect("lock"), [SessionChange::Refreshed]);
+    let fresh = resumed.session().expect("session");
+    assert_ne!(fresh.access_jwt(), stale);
+    // The refresh token was rotated and the old one spent.
+    assert_ne!(
+        fresh.refresh_jwt(),
+        exported["refreshJwt"].as_str().unwrap_or("")
+    );
+}

@@ -1,5 +1,6 @@
 //! Test support shared by atdata's crates (not published): the local reference PDS that the
-//! integration tests talk to, and account handles that no earlier run used.
+//! integration tests talk to, account handles that no earlier run used, and access tokens made
+//! to look expired.
 //!
 //! - `ATDATA_PDS_URL` set: that server is used (and `ATDATA_PLC_URL` for its PLC directory).
 //! - Otherwise `scripts/pds/pds.sh start` runs once per test binary. It serialises concurrent
@@ -109,4 +110,63 @@ pub fn unique_handle(prefix: char) -> String {
         mixed & 0xff_ffff_ffff,
         n & 0xff
     )
+}
+
+/// The JWT secret `scripts/pds/pds.sh` gives the local PDS (`ATDATA_PDS_JWT_SECRET` for
+/// another server): with it a test can make an access token that has already expired.
+pub fn jwt_secret() -> String {
+    std::env::var("ATDATA_PDS_JWT_SECRET").unwrap_or_else(|_| "atdata-test-jwt-secret".into())
+}
+
+/// `token` (an HS256 access token from the PDS) with its `exp` moved a minute before its
+/// `iat`, signed again with [`jwt_secret`]: the PDS will answer `ExpiredToken` to it, and a
+/// client reading it sees it expired. `None` when `token` is not such a JWT.
+pub fn expired_access_token(token: &str) -> Option<String> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    let mut parts = token.split('.');
+    let (header, payload) = (parts.next()?, parts.next()?);
+    let mut claims: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+    let iat = claims.get("iat")?.as_i64()?;
+    claims["exp"] = serde_json::json!(iat - 60);
+    let signed = format!("{header}.{}", URL_SAFE_NO_PAD.encode(claims.to_string()));
+    let mac = hmac_sha256(jwt_secret().as_bytes(), signed.as_bytes());
+    Some(format!("{signed}.{}", URL_SAFE_NO_PAD.encode(mac)))
+}
+
+/// HMAC-SHA-256 (RFC 2104).
+fn hmac_sha256(key: &[u8], message: &[u8]) -> Vec<u8> {
+    use sha2::{Digest as _, Sha256};
+    let mut block = if key.len() > 64 {
+        Sha256::digest(key).to_vec()
+    } else {
+        key.to_vec()
+    };
+    block.resize(64, 0);
+    let pad = |byte: u8| block.iter().map(|k| k ^ byte).collect::<Vec<u8>>();
+    let inner = Sha256::new()
+        .chain_update(pad(0x36))
+        .chain_update(message)
+        .finalize();
+    Sha256::new()
+        .chain_update(pad(0x5c))
+        .chain_update(inner)
+        .finalize()
+        .to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hmac_matches_rfc_4231_case_2() {
+        let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
+        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            hex,
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
 }
