@@ -5,6 +5,9 @@
 //! a connection, send a 502 or broken JSON). It is not a PDS and knows nothing of atproto: the
 //! tests that check behaviour against the real server are in `tests/pds.rs`.
 
+// Shared by several test binaries, each of which uses only part of it.
+#![allow(dead_code)]
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
