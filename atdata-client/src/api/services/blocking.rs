@@ -175,6 +175,7 @@ impl AppBskyActorService {
     /// Get private preferences attached to the current account.
     ///
     /// Sends a [`crate::api::app::bsky::actor::get_preferences::GetPreferences`].
+    #[inline]
     pub fn get_preferences(
         &self,
         request: &crate::api::app::bsky::actor::get_preferences::GetPreferences,
@@ -190,6 +191,7 @@ impl AppBskyActorService {
     /// Get detailed profile view of an actor.
     ///
     /// Sends a [`crate::api::app::bsky::actor::get_profile::GetProfile`].
+    #[inline]
     pub fn get_profile(
         &self,
         request: &crate::api::app::bsky::actor::get_profile::GetProfile,
@@ -203,6 +205,7 @@ impl AppBskyActorService {
     /// Get detailed profile views of multiple actors.
     ///
     /// Sends a [`crate::api::app::bsky::actor::get_profiles::GetProfiles`].
+    #[inline]
     pub fn get_profiles(
         &self,
         request: &crate::api::app::bsky::actor::get_profiles::GetProfiles,
@@ -218,6 +221,7 @@ impl AppBskyActorService {
     /// Get a list of suggested actors.
     ///
     /// Sends a [`crate::api::app::bsky::actor::get_suggestions::GetSuggestions`].
+    #[inline]
     pub fn get_suggestions(
         &self,
         request: &crate::api::app::bsky::actor::get_suggestions::GetSuggestions,
@@ -233,6 +237,7 @@ impl AppBskyActorService {
     /// Set the private preferences attached to the account.
     ///
     /// Sends a [`crate::api::app::bsky::actor::put_preferences::PutPreferences`].
+    #[inline]
     pub fn put_preferences(
         &self,
         request: &crate::api::app::bsky::actor::put_preferences::PutPreferences,
@@ -248,6 +253,7 @@ impl AppBskyActorService {
     /// Find actors (profiles) matching search criteria.
     ///
     /// Sends a [`crate::api::app::bsky::actor::search_actors::SearchActors`].
+    #[inline]
     pub fn search_actors(
         &self,
         request: &crate::api::app::bsky::actor::search_actors::SearchActors,
@@ -263,6 +269,7 @@ impl AppBskyActorService {
     /// Find actor suggestions for a prefix search term.
     ///
     /// Sends a [`crate::api::app::bsky::actor::search_actors_typeahead::SearchActorsTypeahead`].
+    #[inline]
     pub fn search_actors_typeahead(
         &self,
         request: &crate::api::app::bsky::actor::search_actors_typeahead::SearchActorsTypeahead,
@@ -294,6 +301,7 @@ impl AppBskyAgeassuranceService {
     /// Initiate Age Assurance for an account.
     ///
     /// Sends a [`crate::api::app::bsky::ageassurance::begin::Begin`].
+    #[inline]
     pub fn begin(
         &self,
         request: &crate::api::app::bsky::ageassurance::begin::Begin,
@@ -307,6 +315,7 @@ impl AppBskyAgeassuranceService {
     /// Returns Age Assurance configuration for use on the client.
     ///
     /// Sends a [`crate::api::app::bsky::ageassurance::get_config::GetConfig`].
+    #[inline]
     pub fn get_config(
         &self,
         request: &crate::api::app::bsky::ageassurance::get_config::GetConfig,
@@ -322,6 +331,7 @@ impl AppBskyAgeassuranceService {
     /// Returns server-computed Age Assurance state, if available, and any additional metadata needed to compute Age Assurance state client-side.
     ///
     /// Sends a [`crate::api::app::bsky::ageassurance::get_state::GetState`].
+    #[inline]
     pub fn get_state(
         &self,
         request: &crate::api::app::bsky::ageassurance::get_state::GetState,
@@ -355,6 +365,7 @@ impl AppBskyBookmarkService {
     /// Creates a private bookmark for the specified record.
     ///
     /// Sends a [`crate::api::app::bsky::bookmark::create_bookmark::CreateBookmark`].
+    #[inline]
     pub fn create_bookmark(
         &self,
         request: &crate::api::app::bsky::bookmark::create_bookmark::CreateBookmark,
@@ -368,6 +379,7 @@ impl AppBskyBookmarkService {
     /// Deletes a private bookmark for the specified record.
     ///
     /// Sends a [`crate::api::app::bsky::bookmark::delete_bookmark::DeleteBookmark`].
+    #[inline]
     pub fn delete_bookmark(
         &self,
         request: &crate::api::app::bsky::bookmark::delete_bookmark::DeleteBookmark,
@@ -381,6 +393,7 @@ impl AppBskyBookmarkService {
     /// Gets views of records bookmarked by the authenticated user.
     ///
     /// Sends a [`crate::api::app::bsky::bookmark::get_bookmarks::GetBookmarks`].
+    #[inline]
     pub fn get_bookmarks(
         &self,
         request: &crate::api::app::bsky::bookmark::get_bookmarks::GetBookmarks,
@@ -414,6 +427,7 @@ impl AppBskyContactService {
     /// Removes a match that was found via contact import.
     ///
     /// Sends a [`crate::api::app::bsky::contact::dismiss_match::DismissMatch`].
+    #[inline]
     pub fn dismiss_match(
         &self,
         request: &crate::api::app::bsky::contact::dismiss_match::DismissMatch,
@@ -429,6 +443,7 @@ impl AppBskyContactService {
     /// Returns the matched contacts (contacts that were mutually imported).
     ///
     /// Sends a [`crate::api::app::bsky::contact::get_matches::GetMatches`].
+    #[inline]
     pub fn get_matches(
         &self,
         request: &crate::api::app::bsky::contact::get_matches::GetMatches,
@@ -444,6 +459,7 @@ impl AppBskyContactService {
     /// Gets the user's current contact import status.
     ///
     /// Sends a [`crate::api::app::bsky::contact::get_sync_status::GetSyncStatus`].
+    #[inline]
     pub fn get_sync_status(
         &self,
         request: &crate::api::app::bsky::contact::get_sync_status::GetSyncStatus,
@@ -459,6 +475,7 @@ impl AppBskyContactService {
     /// Import contacts for securely matching with other users.
     ///
     /// Sends a [`crate::api::app::bsky::contact::import_contacts::ImportContacts`].
+    #[inline]
     pub fn import_contacts(
         &self,
         request: &crate::api::app::bsky::contact::import_contacts::ImportContacts,
@@ -474,6 +491,7 @@ impl AppBskyContactService {
     /// Removes all stored hashes used for contact matching, existing matches, and sync status.
     ///
     /// Sends a [`crate::api::app::bsky::contact::remove_data::RemoveData`].
+    #[inline]
     pub fn remove_data(
         &self,
         request: &crate::api::app::bsky::contact::remove_data::RemoveData,
@@ -489,6 +507,7 @@ impl AppBskyContactService {
     /// System endpoint to send notifications related to contact imports.
     ///
     /// Sends a [`crate::api::app::bsky::contact::send_notification::SendNotification`].
+    #[inline]
     pub fn send_notification(
         &self,
         request: &crate::api::app::bsky::contact::send_notification::SendNotification,
@@ -502,6 +521,7 @@ impl AppBskyContactService {
     /// Starts a phone verification flow.
     ///
     /// Sends a [`crate::api::app::bsky::contact::start_phone_verification::StartPhoneVerification`].
+    #[inline]
     pub fn start_phone_verification(
         &self,
         request: &crate::api::app::bsky::contact::start_phone_verification::StartPhoneVerification,
@@ -515,6 +535,7 @@ impl AppBskyContactService {
     /// Verifies control over a phone number with a code received via SMS and starts a contact import session.
     ///
     /// Sends a [`crate::api::app::bsky::contact::verify_phone::VerifyPhone`].
+    #[inline]
     pub fn verify_phone(
         &self,
         request: &crate::api::app::bsky::contact::verify_phone::VerifyPhone,
@@ -548,6 +569,7 @@ impl AppBskyDraftService {
     /// Inserts a draft using private storage (stash).
     ///
     /// Sends a [`crate::api::app::bsky::draft::create_draft::CreateDraft`].
+    #[inline]
     pub fn create_draft(
         &self,
         request: &crate::api::app::bsky::draft::create_draft::CreateDraft,
@@ -563,6 +585,7 @@ impl AppBskyDraftService {
     /// Deletes a draft by ID.
     ///
     /// Sends a [`crate::api::app::bsky::draft::delete_draft::DeleteDraft`].
+    #[inline]
     pub fn delete_draft(
         &self,
         request: &crate::api::app::bsky::draft::delete_draft::DeleteDraft,
@@ -578,6 +601,7 @@ impl AppBskyDraftService {
     /// Gets views of user drafts.
     ///
     /// Sends a [`crate::api::app::bsky::draft::get_drafts::GetDrafts`].
+    #[inline]
     pub fn get_drafts(
         &self,
         request: &crate::api::app::bsky::draft::get_drafts::GetDrafts,
@@ -591,6 +615,7 @@ impl AppBskyDraftService {
     /// Updates a draft using private storage (stash).
     ///
     /// Sends a [`crate::api::app::bsky::draft::update_draft::UpdateDraft`].
+    #[inline]
     pub fn update_draft(
         &self,
         request: &crate::api::app::bsky::draft::update_draft::UpdateDraft,
@@ -624,6 +649,7 @@ impl AppBskyEmbedService {
     /// Resolve one or more AT-URIs into the data needed to render an enhanced external embed.
     ///
     /// Sends a [`crate::api::app::bsky::embed::get_embed_external_view::GetEmbedExternalView`].
+    #[inline]
     pub fn get_embed_external_view(
         &self,
         request: &crate::api::app::bsky::embed::get_embed_external_view::GetEmbedExternalView,
@@ -655,6 +681,7 @@ impl AppBskyFeedService {
     /// Get information about a feed generator, including policies and offered feed URIs.
     ///
     /// Sends a [`crate::api::app::bsky::feed::describe_feed_generator::DescribeFeedGenerator`].
+    #[inline]
     pub fn describe_feed_generator(
         &self,
         request: &crate::api::app::bsky::feed::describe_feed_generator::DescribeFeedGenerator,
@@ -668,6 +695,7 @@ impl AppBskyFeedService {
     /// Get a list of feeds (feed generator records) created by the actor (in the actor's repo).
     ///
     /// Sends a [`crate::api::app::bsky::feed::get_actor_feeds::GetActorFeeds`].
+    #[inline]
     pub fn get_actor_feeds(
         &self,
         request: &crate::api::app::bsky::feed::get_actor_feeds::GetActorFeeds,
@@ -683,6 +711,7 @@ impl AppBskyFeedService {
     /// Get a list of posts liked by an actor.
     ///
     /// Sends a [`crate::api::app::bsky::feed::get_actor_likes::GetActorLikes`].
+    #[inline]
     pub fn get_actor_likes(
         &self,
         request: &crate::api::app::bsky::feed::get_actor_likes::GetActorLikes,
@@ -698,6 +727,7 @@ impl AppBskyFeedService {
     /// Get a view of an actor's 'author feed' (post and reposts by the author).
     ///
     /// Sends a [`crate::api::app::bsky::feed::get_author_feed::GetAuthorFeed`].
+    #[inline]
     pub fn get_author_feed(
         &self,
         request: &crate::api::app::bsky::feed::get_author_feed::GetAuthorFeed,
@@ -713,6 +743,7 @@ impl AppBskyFeedService {
     /// Get a hydrated feed from an actor's selected feed generator.
     ///
     /// Sends a [`crate::api::app::bsky::feed::get_feed::GetFeed`].
+    #[inline]
     pub fn get_feed(
         &self,
         request: &crate::api::app::bsky::feed::get_feed::GetFeed,
@@ -726,6 +757,7 @@ impl AppBskyFeedService {
     /// Get information about a feed generator.
     ///
     /// Sends a [`crate::api::app::bsky::feed::get_feed_generator::GetFeedGenerator`].
+    #[inline]
     pub fn get_feed_generator(
         &self,
         request: &crate::api::app::bsky::feed::get_feed_generator::GetFeedGenerator,
@@ -739,6 +771,7 @@ impl AppBskyFeedService {
     /// Get information about a list of feed generators.
     ///
     /// Sends a [`crate::api::app::bsky::feed::get_feed_generators::GetFeedGenerators`].
+    #[inline]
     pub fn get_feed_generators(
         &self,
         request: &crate::api::app::bsky::feed::get_feed_generators::GetFeedGenerators,
@@ -752,6 +785,7 @@ impl AppBskyFeedService {
     /// Get a skeleton of a feed provided by a feed generator.
     ///
     /// Sends a [`crate::api::app::bsky::feed::get_feed_skeleton::GetFeedSkeleton`].
+    #[inline]
     pub fn get_feed_skeleton(
         &self,
         request: &crate::api::app::bsky::feed::get_feed_skeleton::GetFeedSkeleton,
@@ -767,6 +801,7 @@ impl AppBskyFeedService {
     /// Get like records which reference a subject (by AT-URI and CID).
     ///
     /// Sends a [`crate::api::app::bsky::feed::get_likes::GetLikes`].
+    #[inline]
     pub fn get_likes(
         &self,
         request: &crate::api::app::bsky::feed::get_likes::GetLikes,
@@ -780,6 +815,7 @@ impl AppBskyFeedService {
     /// Get a feed of recent posts from a list (posts and reposts from any actors on the list).
     ///
     /// Sends a [`crate::api::app::bsky::feed::get_list_feed::GetListFeed`].
+    #[inline]
     pub fn get_list_feed(
         &self,
         request: &crate::api::app::bsky::feed::get_list_feed::GetListFeed,
@@ -795,6 +831,7 @@ impl AppBskyFeedService {
     /// Get posts in a thread.
     ///
     /// Sends a [`crate::api::app::bsky::feed::get_post_thread::GetPostThread`].
+    #[inline]
     pub fn get_post_thread(
         &self,
         request: &crate::api::app::bsky::feed::get_post_thread::GetPostThread,
@@ -810,6 +847,7 @@ impl AppBskyFeedService {
     /// Gets post views for a specified list of posts (by AT-URI).
     ///
     /// Sends a [`crate::api::app::bsky::feed::get_posts::GetPosts`].
+    #[inline]
     pub fn get_posts(
         &self,
         request: &crate::api::app::bsky::feed::get_posts::GetPosts,
@@ -823,6 +861,7 @@ impl AppBskyFeedService {
     /// Get a list of quotes for a given post.
     ///
     /// Sends a [`crate::api::app::bsky::feed::get_quotes::GetQuotes`].
+    #[inline]
     pub fn get_quotes(
         &self,
         request: &crate::api::app::bsky::feed::get_quotes::GetQuotes,
@@ -836,6 +875,7 @@ impl AppBskyFeedService {
     /// Get a list of reposts for a given post.
     ///
     /// Sends a [`crate::api::app::bsky::feed::get_reposted_by::GetRepostedBy`].
+    #[inline]
     pub fn get_reposted_by(
         &self,
         request: &crate::api::app::bsky::feed::get_reposted_by::GetRepostedBy,
@@ -851,6 +891,7 @@ impl AppBskyFeedService {
     /// Get a list of suggested feeds (feed generators) for the requesting account.
     ///
     /// Sends a [`crate::api::app::bsky::feed::get_suggested_feeds::GetSuggestedFeeds`].
+    #[inline]
     pub fn get_suggested_feeds(
         &self,
         request: &crate::api::app::bsky::feed::get_suggested_feeds::GetSuggestedFeeds,
@@ -864,6 +905,7 @@ impl AppBskyFeedService {
     /// Get a view of the requesting account's home timeline.
     ///
     /// Sends a [`crate::api::app::bsky::feed::get_timeline::GetTimeline`].
+    #[inline]
     pub fn get_timeline(
         &self,
         request: &crate::api::app::bsky::feed::get_timeline::GetTimeline,
@@ -879,6 +921,7 @@ impl AppBskyFeedService {
     /// Find posts matching search criteria, returning views of those posts.
     ///
     /// Sends a [`crate::api::app::bsky::feed::search_posts::SearchPosts`].
+    #[inline]
     pub fn search_posts(
         &self,
         request: &crate::api::app::bsky::feed::search_posts::SearchPosts,
@@ -894,6 +937,7 @@ impl AppBskyFeedService {
     /// Find posts matching a search query or filters, returning search hits for matching post records.
     ///
     /// Sends a [`crate::api::app::bsky::feed::search_posts_v2::SearchPostsV2`].
+    #[inline]
     pub fn search_posts_v2(
         &self,
         request: &crate::api::app::bsky::feed::search_posts_v2::SearchPostsV2,
@@ -909,6 +953,7 @@ impl AppBskyFeedService {
     /// Send information about interactions with feed items back to the feed generator that served them.
     ///
     /// Sends a [`crate::api::app::bsky::feed::send_interactions::SendInteractions`].
+    #[inline]
     pub fn send_interactions(
         &self,
         request: &crate::api::app::bsky::feed::send_interactions::SendInteractions,
@@ -940,6 +985,7 @@ impl AppBskyGraphService {
     /// Get a list of starter packs created by the actor.
     ///
     /// Sends a [`crate::api::app::bsky::graph::get_actor_starter_packs::GetActorStarterPacks`].
+    #[inline]
     pub fn get_actor_starter_packs(
         &self,
         request: &crate::api::app::bsky::graph::get_actor_starter_packs::GetActorStarterPacks,
@@ -953,6 +999,7 @@ impl AppBskyGraphService {
     /// Enumerates which accounts the requesting account is currently blocking.
     ///
     /// Sends a [`crate::api::app::bsky::graph::get_blocks::GetBlocks`].
+    #[inline]
     pub fn get_blocks(
         &self,
         request: &crate::api::app::bsky::graph::get_blocks::GetBlocks,
@@ -966,6 +1013,7 @@ impl AppBskyGraphService {
     /// Enumerates accounts which follow a specified account (actor).
     ///
     /// Sends a [`crate::api::app::bsky::graph::get_followers::GetFollowers`].
+    #[inline]
     pub fn get_followers(
         &self,
         request: &crate::api::app::bsky::graph::get_followers::GetFollowers,
@@ -981,6 +1029,7 @@ impl AppBskyGraphService {
     /// Enumerates accounts which a specified account (actor) follows.
     ///
     /// Sends a [`crate::api::app::bsky::graph::get_follows::GetFollows`].
+    #[inline]
     pub fn get_follows(
         &self,
         request: &crate::api::app::bsky::graph::get_follows::GetFollows,
@@ -994,6 +1043,7 @@ impl AppBskyGraphService {
     /// Enumerates accounts which follow a specified account (actor) and are followed by the viewer.
     ///
     /// Sends a [`crate::api::app::bsky::graph::get_known_followers::GetKnownFollowers`].
+    #[inline]
     pub fn get_known_followers(
         &self,
         request: &crate::api::app::bsky::graph::get_known_followers::GetKnownFollowers,
@@ -1007,6 +1057,7 @@ impl AppBskyGraphService {
     /// Gets a 'view' (with additional context) of a specified list.
     ///
     /// Sends a [`crate::api::app::bsky::graph::get_list::GetList`].
+    #[inline]
     pub fn get_list(
         &self,
         request: &crate::api::app::bsky::graph::get_list::GetList,
@@ -1020,6 +1071,7 @@ impl AppBskyGraphService {
     /// Get mod lists that the requesting account (actor) is blocking.
     ///
     /// Sends a [`crate::api::app::bsky::graph::get_list_blocks::GetListBlocks`].
+    #[inline]
     pub fn get_list_blocks(
         &self,
         request: &crate::api::app::bsky::graph::get_list_blocks::GetListBlocks,
@@ -1035,6 +1087,7 @@ impl AppBskyGraphService {
     /// Enumerates mod lists that the requesting account (actor) currently has muted.
     ///
     /// Sends a [`crate::api::app::bsky::graph::get_list_mutes::GetListMutes`].
+    #[inline]
     pub fn get_list_mutes(
         &self,
         request: &crate::api::app::bsky::graph::get_list_mutes::GetListMutes,
@@ -1050,6 +1103,7 @@ impl AppBskyGraphService {
     /// Enumerates the lists created by a specified account (actor).
     ///
     /// Sends a [`crate::api::app::bsky::graph::get_lists::GetLists`].
+    #[inline]
     pub fn get_lists(
         &self,
         request: &crate::api::app::bsky::graph::get_lists::GetLists,
@@ -1063,6 +1117,7 @@ impl AppBskyGraphService {
     /// Enumerates the lists created by the session user, and includes membership information about `actor` in those lists.
     ///
     /// Sends a [`crate::api::app::bsky::graph::get_lists_with_membership::GetListsWithMembership`].
+    #[inline]
     pub fn get_lists_with_membership(
         &self,
         request: &crate::api::app::bsky::graph::get_lists_with_membership::GetListsWithMembership,
@@ -1076,6 +1131,7 @@ impl AppBskyGraphService {
     /// Enumerates accounts that the requesting account (actor) currently has fully muted.
     ///
     /// Sends a [`crate::api::app::bsky::graph::get_mutes::GetMutes`].
+    #[inline]
     pub fn get_mutes(
         &self,
         request: &crate::api::app::bsky::graph::get_mutes::GetMutes,
@@ -1089,6 +1145,7 @@ impl AppBskyGraphService {
     /// Enumerates public relationships between one account, and a list of other accounts.
     ///
     /// Sends a [`crate::api::app::bsky::graph::get_relationships::GetRelationships`].
+    #[inline]
     pub fn get_relationships(
         &self,
         request: &crate::api::app::bsky::graph::get_relationships::GetRelationships,
@@ -1102,6 +1159,7 @@ impl AppBskyGraphService {
     /// Gets a view of a starter pack.
     ///
     /// Sends a [`crate::api::app::bsky::graph::get_starter_pack::GetStarterPack`].
+    #[inline]
     pub fn get_starter_pack(
         &self,
         request: &crate::api::app::bsky::graph::get_starter_pack::GetStarterPack,
@@ -1117,6 +1175,7 @@ impl AppBskyGraphService {
     /// Get views for a list of starter packs.
     ///
     /// Sends a [`crate::api::app::bsky::graph::get_starter_packs::GetStarterPacks`].
+    #[inline]
     pub fn get_starter_packs(
         &self,
         request: &crate::api::app::bsky::graph::get_starter_packs::GetStarterPacks,
@@ -1130,6 +1189,7 @@ impl AppBskyGraphService {
     /// Enumerates the starter packs created by the session user, and includes membership information about `actor` in those starter packs.
     ///
     /// Sends a [`crate::api::app::bsky::graph::get_starter_packs_with_membership::GetStarterPacksWithMembership`].
+    #[inline]
     pub fn get_starter_packs_with_membership(
         &self,
         request: &crate::api::app::bsky::graph::get_starter_packs_with_membership::GetStarterPacksWithMembership,
@@ -1143,6 +1203,7 @@ impl AppBskyGraphService {
     /// Enumerates follows similar to a given account (actor).
     ///
     /// Sends a [`crate::api::app::bsky::graph::get_suggested_follows_by_actor::GetSuggestedFollowsByActor`].
+    #[inline]
     pub fn get_suggested_follows_by_actor(
         &self,
         request: &crate::api::app::bsky::graph::get_suggested_follows_by_actor::GetSuggestedFollowsByActor,
@@ -1156,6 +1217,7 @@ impl AppBskyGraphService {
     /// Creates a mute relationship for the specified account.
     ///
     /// Sends a [`crate::api::app::bsky::graph::mute_actor::MuteActor`].
+    #[inline]
     pub fn mute_actor(
         &self,
         request: &crate::api::app::bsky::graph::mute_actor::MuteActor,
@@ -1169,6 +1231,7 @@ impl AppBskyGraphService {
     /// Creates a mute relationship for the specified list of accounts.
     ///
     /// Sends a [`crate::api::app::bsky::graph::mute_actor_list::MuteActorList`].
+    #[inline]
     pub fn mute_actor_list(
         &self,
         request: &crate::api::app::bsky::graph::mute_actor_list::MuteActorList,
@@ -1184,6 +1247,7 @@ impl AppBskyGraphService {
     /// Mutes a thread preventing notifications from the thread and any of its children.
     ///
     /// Sends a [`crate::api::app::bsky::graph::mute_thread::MuteThread`].
+    #[inline]
     pub fn mute_thread(
         &self,
         request: &crate::api::app::bsky::graph::mute_thread::MuteThread,
@@ -1197,6 +1261,7 @@ impl AppBskyGraphService {
     /// Find starter packs matching search criteria.
     ///
     /// Sends a [`crate::api::app::bsky::graph::search_starter_packs::SearchStarterPacks`].
+    #[inline]
     pub fn search_starter_packs(
         &self,
         request: &crate::api::app::bsky::graph::search_starter_packs::SearchStarterPacks,
@@ -1210,6 +1275,7 @@ impl AppBskyGraphService {
     /// Find starter packs matching search criteria.
     ///
     /// Sends a [`crate::api::app::bsky::graph::search_starter_packs_v2::SearchStarterPacksV2`].
+    #[inline]
     pub fn search_starter_packs_v2(
         &self,
         request: &crate::api::app::bsky::graph::search_starter_packs_v2::SearchStarterPacksV2,
@@ -1223,6 +1289,7 @@ impl AppBskyGraphService {
     /// Unmutes the specified account.
     ///
     /// Sends a [`crate::api::app::bsky::graph::unmute_actor::UnmuteActor`].
+    #[inline]
     pub fn unmute_actor(
         &self,
         request: &crate::api::app::bsky::graph::unmute_actor::UnmuteActor,
@@ -1238,6 +1305,7 @@ impl AppBskyGraphService {
     /// Unmutes the specified list of accounts.
     ///
     /// Sends a [`crate::api::app::bsky::graph::unmute_actor_list::UnmuteActorList`].
+    #[inline]
     pub fn unmute_actor_list(
         &self,
         request: &crate::api::app::bsky::graph::unmute_actor_list::UnmuteActorList,
@@ -1251,6 +1319,7 @@ impl AppBskyGraphService {
     /// Unmutes the specified thread.
     ///
     /// Sends a [`crate::api::app::bsky::graph::unmute_thread::UnmuteThread`].
+    #[inline]
     pub fn unmute_thread(
         &self,
         request: &crate::api::app::bsky::graph::unmute_thread::UnmuteThread,
@@ -1284,6 +1353,7 @@ impl AppBskyLabelerService {
     /// Get information about a list of labeler services.
     ///
     /// Sends a [`crate::api::app::bsky::labeler::get_services::GetServices`].
+    #[inline]
     pub fn get_services(
         &self,
         request: &crate::api::app::bsky::labeler::get_services::GetServices,
@@ -1317,6 +1387,7 @@ impl AppBskyNotificationService {
     /// Get notification-related preferences for an account.
     ///
     /// Sends a [`crate::api::app::bsky::notification::get_preferences::GetPreferences`].
+    #[inline]
     pub fn get_preferences(
         &self,
         request: &crate::api::app::bsky::notification::get_preferences::GetPreferences,
@@ -1330,6 +1401,7 @@ impl AppBskyNotificationService {
     /// Count the number of unread notifications for the requesting account.
     ///
     /// Sends a [`crate::api::app::bsky::notification::get_unread_count::GetUnreadCount`].
+    #[inline]
     pub fn get_unread_count(
         &self,
         request: &crate::api::app::bsky::notification::get_unread_count::GetUnreadCount,
@@ -1343,6 +1415,7 @@ impl AppBskyNotificationService {
     /// Enumerate all accounts to which the requesting account is subscribed to receive notifications for.
     ///
     /// Sends a [`crate::api::app::bsky::notification::list_activity_subscriptions::ListActivitySubscriptions`].
+    #[inline]
     pub fn list_activity_subscriptions(
         &self,
         request: &crate::api::app::bsky::notification::list_activity_subscriptions::ListActivitySubscriptions,
@@ -1356,6 +1429,7 @@ impl AppBskyNotificationService {
     /// Enumerate notifications for the requesting account.
     ///
     /// Sends a [`crate::api::app::bsky::notification::list_notifications::ListNotifications`].
+    #[inline]
     pub fn list_notifications(
         &self,
         request: &crate::api::app::bsky::notification::list_notifications::ListNotifications,
@@ -1369,6 +1443,7 @@ impl AppBskyNotificationService {
     /// Puts an activity subscription entry.
     ///
     /// Sends a [`crate::api::app::bsky::notification::put_activity_subscription::PutActivitySubscription`].
+    #[inline]
     pub fn put_activity_subscription(
         &self,
         request: &crate::api::app::bsky::notification::put_activity_subscription::PutActivitySubscription,
@@ -1382,6 +1457,7 @@ impl AppBskyNotificationService {
     /// Set notification-related preferences for an account.
     ///
     /// Sends a [`crate::api::app::bsky::notification::put_preferences::PutPreferences`].
+    #[inline]
     pub fn put_preferences(
         &self,
         request: &crate::api::app::bsky::notification::put_preferences::PutPreferences,
@@ -1395,6 +1471,7 @@ impl AppBskyNotificationService {
     /// Set notification-related preferences for an account.
     ///
     /// Sends a [`crate::api::app::bsky::notification::put_preferences_v2::PutPreferencesV2`].
+    #[inline]
     pub fn put_preferences_v2(
         &self,
         request: &crate::api::app::bsky::notification::put_preferences_v2::PutPreferencesV2,
@@ -1408,6 +1485,7 @@ impl AppBskyNotificationService {
     /// Register to receive push notifications, via a specified service, for the requesting account.
     ///
     /// Sends a [`crate::api::app::bsky::notification::register_push::RegisterPush`].
+    #[inline]
     pub fn register_push(
         &self,
         request: &crate::api::app::bsky::notification::register_push::RegisterPush,
@@ -1421,6 +1499,7 @@ impl AppBskyNotificationService {
     /// The inverse of registerPush - inform a specified service that push notifications should no longer be sent to the given token for the requesting account.
     ///
     /// Sends a [`crate::api::app::bsky::notification::unregister_push::UnregisterPush`].
+    #[inline]
     pub fn unregister_push(
         &self,
         request: &crate::api::app::bsky::notification::unregister_push::UnregisterPush,
@@ -1434,6 +1513,7 @@ impl AppBskyNotificationService {
     /// Notify server that the requesting account has seen notifications.
     ///
     /// Sends a [`crate::api::app::bsky::notification::update_seen::UpdateSeen`].
+    #[inline]
     pub fn update_seen(
         &self,
         request: &crate::api::app::bsky::notification::update_seen::UpdateSeen,
@@ -1467,6 +1547,7 @@ impl AppBskyUnspeccedService {
     /// Returns the current state of the age assurance process for an account.
     ///
     /// Sends a [`crate::api::app::bsky::unspecced::get_age_assurance_state::GetAgeAssuranceState`].
+    #[inline]
     pub fn get_age_assurance_state(
         &self,
         request: &crate::api::app::bsky::unspecced::get_age_assurance_state::GetAgeAssuranceState,
@@ -1480,6 +1561,7 @@ impl AppBskyUnspeccedService {
     /// Get miscellaneous runtime configuration.
     ///
     /// Sends a [`crate::api::app::bsky::unspecced::get_config::GetConfig`].
+    #[inline]
     pub fn get_config(
         &self,
         request: &crate::api::app::bsky::unspecced::get_config::GetConfig,
@@ -1495,6 +1577,7 @@ impl AppBskyUnspeccedService {
     /// Get a list of suggested starterpacks for onboarding
     ///
     /// Sends a [`crate::api::app::bsky::unspecced::get_onboarding_suggested_starter_packs::GetOnboardingSuggestedStarterPacks`].
+    #[inline]
     pub fn get_onboarding_suggested_starter_packs(
         &self,
         request: &crate::api::app::bsky::unspecced::get_onboarding_suggested_starter_packs::GetOnboardingSuggestedStarterPacks,
@@ -1508,6 +1591,7 @@ impl AppBskyUnspeccedService {
     /// Get a skeleton of suggested starterpacks for onboarding.
     ///
     /// Sends a [`crate::api::app::bsky::unspecced::get_onboarding_suggested_starter_packs_skeleton::GetOnboardingSuggestedStarterPacksSkeleton`].
+    #[inline]
     pub fn get_onboarding_suggested_starter_packs_skeleton(
         &self,
         request: &crate::api::app::bsky::unspecced::get_onboarding_suggested_starter_packs_skeleton::GetOnboardingSuggestedStarterPacksSkeleton,
@@ -1521,6 +1605,7 @@ impl AppBskyUnspeccedService {
     /// Get a skeleton of suggested users for onboarding.
     ///
     /// Sends a [`crate::api::app::bsky::unspecced::get_onboarding_suggested_users_skeleton::GetOnboardingSuggestedUsersSkeleton`].
+    #[inline]
     pub fn get_onboarding_suggested_users_skeleton(
         &self,
         request: &crate::api::app::bsky::unspecced::get_onboarding_suggested_users_skeleton::GetOnboardingSuggestedUsersSkeleton,
@@ -1534,6 +1619,7 @@ impl AppBskyUnspeccedService {
     /// An unspecced view of globally popular feed generators.
     ///
     /// Sends a [`crate::api::app::bsky::unspecced::get_popular_feed_generators::GetPopularFeedGenerators`].
+    #[inline]
     pub fn get_popular_feed_generators(
         &self,
         request: &crate::api::app::bsky::unspecced::get_popular_feed_generators::GetPopularFeedGenerators,
@@ -1547,6 +1633,7 @@ impl AppBskyUnspeccedService {
     /// (NOTE: this endpoint is under development and WILL change without notice.
     ///
     /// Sends a [`crate::api::app::bsky::unspecced::get_post_thread_other_v2::GetPostThreadOtherV2`].
+    #[inline]
     pub fn get_post_thread_other_v2(
         &self,
         request: &crate::api::app::bsky::unspecced::get_post_thread_other_v2::GetPostThreadOtherV2,
@@ -1560,6 +1647,7 @@ impl AppBskyUnspeccedService {
     /// (NOTE: this endpoint is under development and WILL change without notice.
     ///
     /// Sends a [`crate::api::app::bsky::unspecced::get_post_thread_v2::GetPostThreadV2`].
+    #[inline]
     pub fn get_post_thread_v2(
         &self,
         request: &crate::api::app::bsky::unspecced::get_post_thread_v2::GetPostThreadV2,
@@ -1573,6 +1661,7 @@ impl AppBskyUnspeccedService {
     /// Get a list of suggested feeds
     ///
     /// Sends a [`crate::api::app::bsky::unspecced::get_suggested_feeds::GetSuggestedFeeds`].
+    #[inline]
     pub fn get_suggested_feeds(
         &self,
         request: &crate::api::app::bsky::unspecced::get_suggested_feeds::GetSuggestedFeeds,
@@ -1586,6 +1675,7 @@ impl AppBskyUnspeccedService {
     /// Get a skeleton of suggested feeds.
     ///
     /// Sends a [`crate::api::app::bsky::unspecced::get_suggested_feeds_skeleton::GetSuggestedFeedsSkeleton`].
+    #[inline]
     pub fn get_suggested_feeds_skeleton(
         &self,
         request: &crate::api::app::bsky::unspecced::get_suggested_feeds_skeleton::GetSuggestedFeedsSkeleton,
@@ -1599,6 +1689,7 @@ impl AppBskyUnspeccedService {
     /// Get a list of suggested users for onboarding
     ///
     /// Sends a [`crate::api::app::bsky::unspecced::get_suggested_onboarding_users::GetSuggestedOnboardingUsers`].
+    #[inline]
     pub fn get_suggested_onboarding_users(
         &self,
         request: &crate::api::app::bsky::unspecced::get_suggested_onboarding_users::GetSuggestedOnboardingUsers,
@@ -1612,6 +1703,7 @@ impl AppBskyUnspeccedService {
     /// Get a list of suggested starterpacks
     ///
     /// Sends a [`crate::api::app::bsky::unspecced::get_suggested_starter_packs::GetSuggestedStarterPacks`].
+    #[inline]
     pub fn get_suggested_starter_packs(
         &self,
         request: &crate::api::app::bsky::unspecced::get_suggested_starter_packs::GetSuggestedStarterPacks,
@@ -1625,6 +1717,7 @@ impl AppBskyUnspeccedService {
     /// Get a skeleton of suggested starterpacks.
     ///
     /// Sends a [`crate::api::app::bsky::unspecced::get_suggested_starter_packs_skeleton::GetSuggestedStarterPacksSkeleton`].
+    #[inline]
     pub fn get_suggested_starter_packs_skeleton(
         &self,
         request: &crate::api::app::bsky::unspecced::get_suggested_starter_packs_skeleton::GetSuggestedStarterPacksSkeleton,
@@ -1638,6 +1731,7 @@ impl AppBskyUnspeccedService {
     /// Get a list of suggested users
     ///
     /// Sends a [`crate::api::app::bsky::unspecced::get_suggested_users::GetSuggestedUsers`].
+    #[inline]
     pub fn get_suggested_users(
         &self,
         request: &crate::api::app::bsky::unspecced::get_suggested_users::GetSuggestedUsers,
@@ -1651,6 +1745,7 @@ impl AppBskyUnspeccedService {
     /// Get a list of suggested users for the Discover page
     ///
     /// Sends a [`crate::api::app::bsky::unspecced::get_suggested_users_for_discover::GetSuggestedUsersForDiscover`].
+    #[inline]
     pub fn get_suggested_users_for_discover(
         &self,
         request: &crate::api::app::bsky::unspecced::get_suggested_users_for_discover::GetSuggestedUsersForDiscover,
@@ -1664,6 +1759,7 @@ impl AppBskyUnspeccedService {
     /// Get a skeleton of suggested users for the Discover page.
     ///
     /// Sends a [`crate::api::app::bsky::unspecced::get_suggested_users_for_discover_skeleton::GetSuggestedUsersForDiscoverSkeleton`].
+    #[inline]
     pub fn get_suggested_users_for_discover_skeleton(
         &self,
         request: &crate::api::app::bsky::unspecced::get_suggested_users_for_discover_skeleton::GetSuggestedUsersForDiscoverSkeleton,
@@ -1677,6 +1773,7 @@ impl AppBskyUnspeccedService {
     /// Get a list of suggested users for the Explore page
     ///
     /// Sends a [`crate::api::app::bsky::unspecced::get_suggested_users_for_explore::GetSuggestedUsersForExplore`].
+    #[inline]
     pub fn get_suggested_users_for_explore(
         &self,
         request: &crate::api::app::bsky::unspecced::get_suggested_users_for_explore::GetSuggestedUsersForExplore,
@@ -1690,6 +1787,7 @@ impl AppBskyUnspeccedService {
     /// Get a skeleton of suggested users for the Explore page.
     ///
     /// Sends a [`crate::api::app::bsky::unspecced::get_suggested_users_for_explore_skeleton::GetSuggestedUsersForExploreSkeleton`].
+    #[inline]
     pub fn get_suggested_users_for_explore_skeleton(
         &self,
         request: &crate::api::app::bsky::unspecced::get_suggested_users_for_explore_skeleton::GetSuggestedUsersForExploreSkeleton,
@@ -1703,6 +1801,7 @@ impl AppBskyUnspeccedService {
     /// Get a list of suggested users for the See More page
     ///
     /// Sends a [`crate::api::app::bsky::unspecced::get_suggested_users_for_see_more::GetSuggestedUsersForSeeMore`].
+    #[inline]
     pub fn get_suggested_users_for_see_more(
         &self,
         request: &crate::api::app::bsky::unspecced::get_suggested_users_for_see_more::GetSuggestedUsersForSeeMore,
@@ -1716,6 +1815,7 @@ impl AppBskyUnspeccedService {
     /// Get a skeleton of suggested users for the See More page.
     ///
     /// Sends a [`crate::api::app::bsky::unspecced::get_suggested_users_for_see_more_skeleton::GetSuggestedUsersForSeeMoreSkeleton`].
+    #[inline]
     pub fn get_suggested_users_for_see_more_skeleton(
         &self,
         request: &crate::api::app::bsky::unspecced::get_suggested_users_for_see_more_skeleton::GetSuggestedUsersForSeeMoreSkeleton,
@@ -1729,6 +1829,7 @@ impl AppBskyUnspeccedService {
     /// Get a skeleton of suggested users.
     ///
     /// Sends a [`crate::api::app::bsky::unspecced::get_suggested_users_skeleton::GetSuggestedUsersSkeleton`].
+    #[inline]
     pub fn get_suggested_users_skeleton(
         &self,
         request: &crate::api::app::bsky::unspecced::get_suggested_users_skeleton::GetSuggestedUsersSkeleton,
@@ -1742,6 +1843,7 @@ impl AppBskyUnspeccedService {
     /// Get a skeleton of suggested actors.
     ///
     /// Sends a [`crate::api::app::bsky::unspecced::get_suggestions_skeleton::GetSuggestionsSkeleton`].
+    #[inline]
     pub fn get_suggestions_skeleton(
         &self,
         request: &crate::api::app::bsky::unspecced::get_suggestions_skeleton::GetSuggestionsSkeleton,
@@ -1755,6 +1857,7 @@ impl AppBskyUnspeccedService {
     /// Get a list of suggestions (feeds and users) tagged with categories
     ///
     /// Sends a [`crate::api::app::bsky::unspecced::get_tagged_suggestions::GetTaggedSuggestions`].
+    #[inline]
     pub fn get_tagged_suggestions(
         &self,
         request: &crate::api::app::bsky::unspecced::get_tagged_suggestions::GetTaggedSuggestions,
@@ -1768,6 +1871,7 @@ impl AppBskyUnspeccedService {
     /// Get a list of trending topics
     ///
     /// Sends a [`crate::api::app::bsky::unspecced::get_trending_topics::GetTrendingTopics`].
+    #[inline]
     pub fn get_trending_topics(
         &self,
         request: &crate::api::app::bsky::unspecced::get_trending_topics::GetTrendingTopics,
@@ -1781,6 +1885,7 @@ impl AppBskyUnspeccedService {
     /// Get the current trends on the network
     ///
     /// Sends a [`crate::api::app::bsky::unspecced::get_trends::GetTrends`].
+    #[inline]
     pub fn get_trends(
         &self,
         request: &crate::api::app::bsky::unspecced::get_trends::GetTrends,
@@ -1796,6 +1901,7 @@ impl AppBskyUnspeccedService {
     /// Get the skeleton of trends on the network.
     ///
     /// Sends a [`crate::api::app::bsky::unspecced::get_trends_skeleton::GetTrendsSkeleton`].
+    #[inline]
     pub fn get_trends_skeleton(
         &self,
         request: &crate::api::app::bsky::unspecced::get_trends_skeleton::GetTrendsSkeleton,
@@ -1809,6 +1915,7 @@ impl AppBskyUnspeccedService {
     /// Initiate age assurance for an account.
     ///
     /// Sends a [`crate::api::app::bsky::unspecced::init_age_assurance::InitAgeAssurance`].
+    #[inline]
     pub fn init_age_assurance(
         &self,
         request: &crate::api::app::bsky::unspecced::init_age_assurance::InitAgeAssurance,
@@ -1822,6 +1929,7 @@ impl AppBskyUnspeccedService {
     /// Backend Actors (profile) search, returns only skeleton.
     ///
     /// Sends a [`crate::api::app::bsky::unspecced::search_actors_skeleton::SearchActorsSkeleton`].
+    #[inline]
     pub fn search_actors_skeleton(
         &self,
         request: &crate::api::app::bsky::unspecced::search_actors_skeleton::SearchActorsSkeleton,
@@ -1835,6 +1943,7 @@ impl AppBskyUnspeccedService {
     /// Backend Posts search, returns only skeleton
     ///
     /// Sends a [`crate::api::app::bsky::unspecced::search_posts_skeleton::SearchPostsSkeleton`].
+    #[inline]
     pub fn search_posts_skeleton(
         &self,
         request: &crate::api::app::bsky::unspecced::search_posts_skeleton::SearchPostsSkeleton,
@@ -1848,6 +1957,7 @@ impl AppBskyUnspeccedService {
     /// Backend Starter Pack search, returns only skeleton.
     ///
     /// Sends a [`crate::api::app::bsky::unspecced::search_starter_packs_skeleton::SearchStarterPacksSkeleton`].
+    #[inline]
     pub fn search_starter_packs_skeleton(
         &self,
         request: &crate::api::app::bsky::unspecced::search_starter_packs_skeleton::SearchStarterPacksSkeleton,
@@ -1879,6 +1989,7 @@ impl AppBskyVideoService {
     /// Abort an upload only while it is created, releasing its quota reservation immediately.
     ///
     /// Sends a [`crate::api::app::bsky::video::abort_upload::AbortUpload`].
+    #[inline]
     pub fn abort_upload(
         &self,
         request: &crate::api::app::bsky::video::abort_upload::AbortUpload,
@@ -1894,6 +2005,7 @@ impl AppBskyVideoService {
     /// Finish an upload.
     ///
     /// Sends a [`crate::api::app::bsky::video::finish_upload::FinishUpload`].
+    #[inline]
     pub fn finish_upload(
         &self,
         request: &crate::api::app::bsky::video::finish_upload::FinishUpload,
@@ -1909,6 +2021,7 @@ impl AppBskyVideoService {
     /// Get status details for a video processing job.
     ///
     /// Sends a [`crate::api::app::bsky::video::get_job_status::GetJobStatus`].
+    #[inline]
     pub fn get_job_status(
         &self,
         request: &crate::api::app::bsky::video::get_job_status::GetJobStatus,
@@ -1924,6 +2037,7 @@ impl AppBskyVideoService {
     /// Get video upload limits for the authenticated user.
     ///
     /// Sends a [`crate::api::app::bsky::video::get_upload_limits::GetUploadLimits`].
+    #[inline]
     pub fn get_upload_limits(
         &self,
         request: &crate::api::app::bsky::video::get_upload_limits::GetUploadLimits,
@@ -1937,6 +2051,7 @@ impl AppBskyVideoService {
     /// Get the authoritative status of the upload phase.
     ///
     /// Sends a [`crate::api::app::bsky::video::get_upload_status::GetUploadStatus`].
+    #[inline]
     pub fn get_upload_status(
         &self,
         request: &crate::api::app::bsky::video::get_upload_status::GetUploadStatus,
@@ -1950,6 +2065,7 @@ impl AppBskyVideoService {
     /// Start a multipart video upload.
     ///
     /// Sends a [`crate::api::app::bsky::video::start_upload::StartUpload`].
+    #[inline]
     pub fn start_upload(
         &self,
         request: &crate::api::app::bsky::video::start_upload::StartUpload,
@@ -1965,6 +2081,7 @@ impl AppBskyVideoService {
     /// Upload one part.
     ///
     /// Sends a [`crate::api::app::bsky::video::upload_part::UploadPart`].
+    #[inline]
     pub fn upload_part(
         &self,
         request: &crate::api::app::bsky::video::upload_part::UploadPart,
@@ -1978,6 +2095,7 @@ impl AppBskyVideoService {
     /// Upload a video to be processed then stored on the PDS.
     ///
     /// Sends a [`crate::api::app::bsky::video::upload_video::UploadVideo`].
+    #[inline]
     pub fn upload_video(
         &self,
         request: &crate::api::app::bsky::video::upload_video::UploadVideo,
@@ -2077,6 +2195,7 @@ impl ChatBskyActorService {
     /// `crate::api::chat::bsky::actor::delete_account`
     ///
     /// Sends a [`crate::api::chat::bsky::actor::delete_account::DeleteAccount`].
+    #[inline]
     pub fn delete_account(
         &self,
         request: &crate::api::chat::bsky::actor::delete_account::DeleteAccount,
@@ -2092,6 +2211,7 @@ impl ChatBskyActorService {
     /// `crate::api::chat::bsky::actor::export_account_data`
     ///
     /// Sends a [`crate::api::chat::bsky::actor::export_account_data::ExportAccountData`].
+    #[inline]
     pub fn export_account_data(
         &self,
         request: &crate::api::chat::bsky::actor::export_account_data::ExportAccountData,
@@ -2105,6 +2225,7 @@ impl ChatBskyActorService {
     /// Get the authenticated viewer's chat status: whether their account is chat-disabled and whether their group-membership additions are restricted to accounts they follow.
     ///
     /// Sends a [`crate::api::chat::bsky::actor::get_status::GetStatus`].
+    #[inline]
     pub fn get_status(
         &self,
         request: &crate::api::chat::bsky::actor::get_status::GetStatus,
@@ -2136,6 +2257,7 @@ impl ChatBskyConvoService {
     /// Marks a conversation as accepted, so it is shown in the list of accepted convos instead on the request convos.
     ///
     /// Sends a [`crate::api::chat::bsky::convo::accept_convo::AcceptConvo`].
+    #[inline]
     pub fn accept_convo(
         &self,
         request: &crate::api::chat::bsky::convo::accept_convo::AcceptConvo,
@@ -2151,6 +2273,7 @@ impl ChatBskyConvoService {
     /// Adds an emoji reaction to a message.
     ///
     /// Sends a [`crate::api::chat::bsky::convo::add_reaction::AddReaction`].
+    #[inline]
     pub fn add_reaction(
         &self,
         request: &crate::api::chat::bsky::convo::add_reaction::AddReaction,
@@ -2166,6 +2289,7 @@ impl ChatBskyConvoService {
     /// Marks a message as deleted for the viewer, so they won't see that message in future enumerations.
     ///
     /// Sends a [`crate::api::chat::bsky::convo::delete_message_for_self::DeleteMessageForSelf`].
+    #[inline]
     pub fn delete_message_for_self(
         &self,
         request: &crate::api::chat::bsky::convo::delete_message_for_self::DeleteMessageForSelf,
@@ -2179,6 +2303,7 @@ impl ChatBskyConvoService {
     /// Gets an existing conversation by its ID.
     ///
     /// Sends a [`crate::api::chat::bsky::convo::get_convo::GetConvo`].
+    #[inline]
     pub fn get_convo(
         &self,
         request: &crate::api::chat::bsky::convo::get_convo::GetConvo,
@@ -2192,6 +2317,7 @@ impl ChatBskyConvoService {
     /// Check whether the requester and the other members can start a 1-1 chat.
     ///
     /// Sends a [`crate::api::chat::bsky::convo::get_convo_availability::GetConvoAvailability`].
+    #[inline]
     pub fn get_convo_availability(
         &self,
         request: &crate::api::chat::bsky::convo::get_convo_availability::GetConvoAvailability,
@@ -2205,6 +2331,7 @@ impl ChatBskyConvoService {
     /// Get or create a 1-1 conversation for the given members.
     ///
     /// Sends a [`crate::api::chat::bsky::convo::get_convo_for_members::GetConvoForMembers`].
+    #[inline]
     pub fn get_convo_for_members(
         &self,
         request: &crate::api::chat::bsky::convo::get_convo_for_members::GetConvoForMembers,
@@ -2218,6 +2345,7 @@ impl ChatBskyConvoService {
     /// Returns a paginated list of members from a conversation.
     ///
     /// Sends a [`crate::api::chat::bsky::convo::get_convo_members::GetConvoMembers`].
+    #[inline]
     pub fn get_convo_members(
         &self,
         request: &crate::api::chat::bsky::convo::get_convo_members::GetConvoMembers,
@@ -2231,6 +2359,7 @@ impl ChatBskyConvoService {
     /// `crate::api::chat::bsky::convo::get_log`
     ///
     /// Sends a [`crate::api::chat::bsky::convo::get_log::GetLog`].
+    #[inline]
     pub fn get_log(
         &self,
         request: &crate::api::chat::bsky::convo::get_log::GetLog,
@@ -2244,6 +2373,7 @@ impl ChatBskyConvoService {
     /// Returns a page of messages from a conversation.
     ///
     /// Sends a [`crate::api::chat::bsky::convo::get_messages::GetMessages`].
+    #[inline]
     pub fn get_messages(
         &self,
         request: &crate::api::chat::bsky::convo::get_messages::GetMessages,
@@ -2259,6 +2389,7 @@ impl ChatBskyConvoService {
     /// Returns unread conversation counts for conversations that are unlocked, not muted, split by convo status.
     ///
     /// Sends a [`crate::api::chat::bsky::convo::get_unread_counts::GetUnreadCounts`].
+    #[inline]
     pub fn get_unread_counts(
         &self,
         request: &crate::api::chat::bsky::convo::get_unread_counts::GetUnreadCounts,
@@ -2272,6 +2403,7 @@ impl ChatBskyConvoService {
     /// Leaves a conversation (direct or group).
     ///
     /// Sends a [`crate::api::chat::bsky::convo::leave_convo::LeaveConvo`].
+    #[inline]
     pub fn leave_convo(
         &self,
         request: &crate::api::chat::bsky::convo::leave_convo::LeaveConvo,
@@ -2287,6 +2419,7 @@ impl ChatBskyConvoService {
     /// Returns a page of incoming conversation requests for the user.
     ///
     /// Sends a [`crate::api::chat::bsky::convo::list_convo_requests::ListConvoRequests`].
+    #[inline]
     pub fn list_convo_requests(
         &self,
         request: &crate::api::chat::bsky::convo::list_convo_requests::ListConvoRequests,
@@ -2300,6 +2433,7 @@ impl ChatBskyConvoService {
     /// Returns a page of conversations (direct or group) for the user.
     ///
     /// Sends a [`crate::api::chat::bsky::convo::list_convos::ListConvos`].
+    #[inline]
     pub fn list_convos(
         &self,
         request: &crate::api::chat::bsky::convo::list_convos::ListConvos,
@@ -2315,6 +2449,7 @@ impl ChatBskyConvoService {
     /// Locks a group convo so no more content (messages, reactions) can be added to it.
     ///
     /// Sends a [`crate::api::chat::bsky::convo::lock_convo::LockConvo`].
+    #[inline]
     pub fn lock_convo(
         &self,
         request: &crate::api::chat::bsky::convo::lock_convo::LockConvo,
@@ -2328,6 +2463,7 @@ impl ChatBskyConvoService {
     /// Mutes a conversation, preventing notifications related to it.
     ///
     /// Sends a [`crate::api::chat::bsky::convo::mute_convo::MuteConvo`].
+    #[inline]
     pub fn mute_convo(
         &self,
         request: &crate::api::chat::bsky::convo::mute_convo::MuteConvo,
@@ -2341,6 +2477,7 @@ impl ChatBskyConvoService {
     /// Removes an emoji reaction from a message.
     ///
     /// Sends a [`crate::api::chat::bsky::convo::remove_reaction::RemoveReaction`].
+    #[inline]
     pub fn remove_reaction(
         &self,
         request: &crate::api::chat::bsky::convo::remove_reaction::RemoveReaction,
@@ -2356,6 +2493,7 @@ impl ChatBskyConvoService {
     /// Sends a message to a conversation.
     ///
     /// Sends a [`crate::api::chat::bsky::convo::send_message::SendMessage`].
+    #[inline]
     pub fn send_message(
         &self,
         request: &crate::api::chat::bsky::convo::send_message::SendMessage,
@@ -2371,6 +2509,7 @@ impl ChatBskyConvoService {
     /// Sends a batch of messages to a conversation.
     ///
     /// Sends a [`crate::api::chat::bsky::convo::send_message_batch::SendMessageBatch`].
+    #[inline]
     pub fn send_message_batch(
         &self,
         request: &crate::api::chat::bsky::convo::send_message_batch::SendMessageBatch,
@@ -2384,6 +2523,7 @@ impl ChatBskyConvoService {
     /// Unlocks a group convo so it is able to receive new content.
     ///
     /// Sends a [`crate::api::chat::bsky::convo::unlock_convo::UnlockConvo`].
+    #[inline]
     pub fn unlock_convo(
         &self,
         request: &crate::api::chat::bsky::convo::unlock_convo::UnlockConvo,
@@ -2399,6 +2539,7 @@ impl ChatBskyConvoService {
     /// Unmutes a conversation, allowing notifications related to it.
     ///
     /// Sends a [`crate::api::chat::bsky::convo::unmute_convo::UnmuteConvo`].
+    #[inline]
     pub fn unmute_convo(
         &self,
         request: &crate::api::chat::bsky::convo::unmute_convo::UnmuteConvo,
@@ -2414,6 +2555,7 @@ impl ChatBskyConvoService {
     /// Sets conversations from a user as read to the latest message, with filters.
     ///
     /// Sends a [`crate::api::chat::bsky::convo::update_all_read::UpdateAllRead`].
+    #[inline]
     pub fn update_all_read(
         &self,
         request: &crate::api::chat::bsky::convo::update_all_read::UpdateAllRead,
@@ -2429,6 +2571,7 @@ impl ChatBskyConvoService {
     /// Updates the read state of a conversation from, optionally specifying the last read message.
     ///
     /// Sends a [`crate::api::chat::bsky::convo::update_read::UpdateRead`].
+    #[inline]
     pub fn update_read(
         &self,
         request: &crate::api::chat::bsky::convo::update_read::UpdateRead,
@@ -2462,6 +2605,7 @@ impl ChatBskyGroupService {
     /// Adds members to a group.
     ///
     /// Sends a [`crate::api::chat::bsky::group::add_members::AddMembers`].
+    #[inline]
     pub fn add_members(
         &self,
         request: &crate::api::chat::bsky::group::add_members::AddMembers,
@@ -2477,6 +2621,7 @@ impl ChatBskyGroupService {
     /// Approves a request to join a group (via join link) the user owns.
     ///
     /// Sends a [`crate::api::chat::bsky::group::approve_join_request::ApproveJoinRequest`].
+    #[inline]
     pub fn approve_join_request(
         &self,
         request: &crate::api::chat::bsky::group::approve_join_request::ApproveJoinRequest,
@@ -2490,6 +2635,7 @@ impl ChatBskyGroupService {
     /// Creates a group convo, specifying the members to be added to it.
     ///
     /// Sends a [`crate::api::chat::bsky::group::create_group::CreateGroup`].
+    #[inline]
     pub fn create_group(
         &self,
         request: &crate::api::chat::bsky::group::create_group::CreateGroup,
@@ -2505,6 +2651,7 @@ impl ChatBskyGroupService {
     /// Creates a join link for the group convo.
     ///
     /// Sends a [`crate::api::chat::bsky::group::create_join_link::CreateJoinLink`].
+    #[inline]
     pub fn create_join_link(
         &self,
         request: &crate::api::chat::bsky::group::create_join_link::CreateJoinLink,
@@ -2520,6 +2667,7 @@ impl ChatBskyGroupService {
     /// Disables the active join link for the group convo.
     ///
     /// Sends a [`crate::api::chat::bsky::group::disable_join_link::DisableJoinLink`].
+    #[inline]
     pub fn disable_join_link(
         &self,
         request: &crate::api::chat::bsky::group::disable_join_link::DisableJoinLink,
@@ -2533,6 +2681,7 @@ impl ChatBskyGroupService {
     /// Edits group settings.
     ///
     /// Sends a [`crate::api::chat::bsky::group::edit_group::EditGroup`].
+    #[inline]
     pub fn edit_group(
         &self,
         request: &crate::api::chat::bsky::group::edit_group::EditGroup,
@@ -2546,6 +2695,7 @@ impl ChatBskyGroupService {
     /// Edits the existing join link settings for the group convo.
     ///
     /// Sends a [`crate::api::chat::bsky::group::edit_join_link::EditJoinLink`].
+    #[inline]
     pub fn edit_join_link(
         &self,
         request: &crate::api::chat::bsky::group::edit_join_link::EditJoinLink,
@@ -2561,6 +2711,7 @@ impl ChatBskyGroupService {
     /// Re-enables a previously disabled join link for the group convo.
     ///
     /// Sends a [`crate::api::chat::bsky::group::enable_join_link::EnableJoinLink`].
+    #[inline]
     pub fn enable_join_link(
         &self,
         request: &crate::api::chat::bsky::group::enable_join_link::EnableJoinLink,
@@ -2576,6 +2727,7 @@ impl ChatBskyGroupService {
     /// Get public information about groups from join links.
     ///
     /// Sends a [`crate::api::chat::bsky::group::get_join_link_previews::GetJoinLinkPreviews`].
+    #[inline]
     pub fn get_join_link_previews(
         &self,
         request: &crate::api::chat::bsky::group::get_join_link_previews::GetJoinLinkPreviews,
@@ -2589,6 +2741,7 @@ impl ChatBskyGroupService {
     /// Lists a page of request to join a group (via join link) the user owns.
     ///
     /// Sends a [`crate::api::chat::bsky::group::list_join_requests::ListJoinRequests`].
+    #[inline]
     pub fn list_join_requests(
         &self,
         request: &crate::api::chat::bsky::group::list_join_requests::ListJoinRequests,
@@ -2602,6 +2755,7 @@ impl ChatBskyGroupService {
     /// Returns a page of group conversations that both the requester and the specified actor are members of.
     ///
     /// Sends a [`crate::api::chat::bsky::group::list_mutual_groups::ListMutualGroups`].
+    #[inline]
     pub fn list_mutual_groups(
         &self,
         request: &crate::api::chat::bsky::group::list_mutual_groups::ListMutualGroups,
@@ -2615,6 +2769,7 @@ impl ChatBskyGroupService {
     /// Rejects a request to join a group (via join link) the user owns.
     ///
     /// Sends a [`crate::api::chat::bsky::group::reject_join_request::RejectJoinRequest`].
+    #[inline]
     pub fn reject_join_request(
         &self,
         request: &crate::api::chat::bsky::group::reject_join_request::RejectJoinRequest,
@@ -2628,6 +2783,7 @@ impl ChatBskyGroupService {
     /// Removes members from a group.
     ///
     /// Sends a [`crate::api::chat::bsky::group::remove_members::RemoveMembers`].
+    #[inline]
     pub fn remove_members(
         &self,
         request: &crate::api::chat::bsky::group::remove_members::RemoveMembers,
@@ -2643,6 +2799,7 @@ impl ChatBskyGroupService {
     /// Sends a request to join a group (via join link) to the group owner.
     ///
     /// Sends a [`crate::api::chat::bsky::group::request_join::RequestJoin`].
+    #[inline]
     pub fn request_join(
         &self,
         request: &crate::api::chat::bsky::group::request_join::RequestJoin,
@@ -2658,6 +2815,7 @@ impl ChatBskyGroupService {
     /// Marks all join requests as read for the group owner.
     ///
     /// Sends a [`crate::api::chat::bsky::group::update_join_requests_read::UpdateJoinRequestsRead`].
+    #[inline]
     pub fn update_join_requests_read(
         &self,
         request: &crate::api::chat::bsky::group::update_join_requests_read::UpdateJoinRequestsRead,
@@ -2671,6 +2829,7 @@ impl ChatBskyGroupService {
     /// Withdraws a pending request to join a group.
     ///
     /// Sends a [`crate::api::chat::bsky::group::withdraw_join_request::WithdrawJoinRequest`].
+    #[inline]
     pub fn withdraw_join_request(
         &self,
         request: &crate::api::chat::bsky::group::withdraw_join_request::WithdrawJoinRequest,
@@ -2702,6 +2861,7 @@ impl ChatBskyModerationService {
     /// `crate::api::chat::bsky::moderation::get_actor_metadata`
     ///
     /// Sends a [`crate::api::chat::bsky::moderation::get_actor_metadata::GetActorMetadata`].
+    #[inline]
     pub fn get_actor_metadata(
         &self,
         request: &crate::api::chat::bsky::moderation::get_actor_metadata::GetActorMetadata,
@@ -2715,6 +2875,7 @@ impl ChatBskyModerationService {
     /// Gets an existing conversation by its ID, for moderation purposes.
     ///
     /// Sends a [`crate::api::chat::bsky::moderation::get_convo::GetConvo`].
+    #[inline]
     pub fn get_convo(
         &self,
         request: &crate::api::chat::bsky::moderation::get_convo::GetConvo,
@@ -2730,6 +2891,7 @@ impl ChatBskyModerationService {
     /// Returns a paginated list of members from a conversation, for moderation purposes.
     ///
     /// Sends a [`crate::api::chat::bsky::moderation::get_convo_members::GetConvoMembers`].
+    #[inline]
     pub fn get_convo_members(
         &self,
         request: &crate::api::chat::bsky::moderation::get_convo_members::GetConvoMembers,
@@ -2743,6 +2905,7 @@ impl ChatBskyModerationService {
     /// Gets existing conversations by their IDs, for moderation purposes.
     ///
     /// Sends a [`crate::api::chat::bsky::moderation::get_convos::GetConvos`].
+    #[inline]
     pub fn get_convos(
         &self,
         request: &crate::api::chat::bsky::moderation::get_convos::GetConvos,
@@ -2758,6 +2921,7 @@ impl ChatBskyModerationService {
     /// `crate::api::chat::bsky::moderation::get_message_context`
     ///
     /// Sends a [`crate::api::chat::bsky::moderation::get_message_context::GetMessageContext`].
+    #[inline]
     pub fn get_message_context(
         &self,
         request: &crate::api::chat::bsky::moderation::get_message_context::GetMessageContext,
@@ -2771,6 +2935,7 @@ impl ChatBskyModerationService {
     /// `crate::api::chat::bsky::moderation::update_actor_access`
     ///
     /// Sends a [`crate::api::chat::bsky::moderation::update_actor_access::UpdateActorAccess`].
+    #[inline]
     pub fn update_actor_access(
         &self,
         request: &crate::api::chat::bsky::moderation::update_actor_access::UpdateActorAccess,
@@ -2802,6 +2967,7 @@ impl ChatBskyNotificationService {
     /// Get the requesting account's chat notification preferences.
     ///
     /// Sends a [`crate::api::chat::bsky::notification::get_preferences::GetPreferences`].
+    #[inline]
     pub fn get_preferences(
         &self,
         request: &crate::api::chat::bsky::notification::get_preferences::GetPreferences,
@@ -2815,6 +2981,7 @@ impl ChatBskyNotificationService {
     /// Set the requesting account's chat notification preferences.
     ///
     /// Sends a [`crate::api::chat::bsky::notification::put_preferences::PutPreferences`].
+    #[inline]
     pub fn put_preferences(
         &self,
         request: &crate::api::chat::bsky::notification::put_preferences::PutPreferences,
@@ -2932,6 +3099,7 @@ impl ComAtprotoAdminService {
     /// Delete a user account as an administrator.
     ///
     /// Sends a [`crate::api::com::atproto::admin::delete_account::DeleteAccount`].
+    #[inline]
     pub fn delete_account(
         &self,
         request: &crate::api::com::atproto::admin::delete_account::DeleteAccount,
@@ -2947,6 +3115,7 @@ impl ComAtprotoAdminService {
     /// Disable an account from receiving new invite codes, but does not invalidate existing codes.
     ///
     /// Sends a [`crate::api::com::atproto::admin::disable_account_invites::DisableAccountInvites`].
+    #[inline]
     pub fn disable_account_invites(
         &self,
         request: &crate::api::com::atproto::admin::disable_account_invites::DisableAccountInvites,
@@ -2960,6 +3129,7 @@ impl ComAtprotoAdminService {
     /// Disable some set of codes and/or all codes associated with a set of users.
     ///
     /// Sends a [`crate::api::com::atproto::admin::disable_invite_codes::DisableInviteCodes`].
+    #[inline]
     pub fn disable_invite_codes(
         &self,
         request: &crate::api::com::atproto::admin::disable_invite_codes::DisableInviteCodes,
@@ -2973,6 +3143,7 @@ impl ComAtprotoAdminService {
     /// Re-enable an account's ability to receive invite codes.
     ///
     /// Sends a [`crate::api::com::atproto::admin::enable_account_invites::EnableAccountInvites`].
+    #[inline]
     pub fn enable_account_invites(
         &self,
         request: &crate::api::com::atproto::admin::enable_account_invites::EnableAccountInvites,
@@ -2986,6 +3157,7 @@ impl ComAtprotoAdminService {
     /// Get details about an account.
     ///
     /// Sends a [`crate::api::com::atproto::admin::get_account_info::GetAccountInfo`].
+    #[inline]
     pub fn get_account_info(
         &self,
         request: &crate::api::com::atproto::admin::get_account_info::GetAccountInfo,
@@ -2999,6 +3171,7 @@ impl ComAtprotoAdminService {
     /// Get details about some accounts.
     ///
     /// Sends a [`crate::api::com::atproto::admin::get_account_infos::GetAccountInfos`].
+    #[inline]
     pub fn get_account_infos(
         &self,
         request: &crate::api::com::atproto::admin::get_account_infos::GetAccountInfos,
@@ -3012,6 +3185,7 @@ impl ComAtprotoAdminService {
     /// Get an admin view of invite codes.
     ///
     /// Sends a [`crate::api::com::atproto::admin::get_invite_codes::GetInviteCodes`].
+    #[inline]
     pub fn get_invite_codes(
         &self,
         request: &crate::api::com::atproto::admin::get_invite_codes::GetInviteCodes,
@@ -3025,6 +3199,7 @@ impl ComAtprotoAdminService {
     /// Get the service-specific admin status of a subject (account, record, or blob).
     ///
     /// Sends a [`crate::api::com::atproto::admin::get_subject_status::GetSubjectStatus`].
+    #[inline]
     pub fn get_subject_status(
         &self,
         request: &crate::api::com::atproto::admin::get_subject_status::GetSubjectStatus,
@@ -3038,6 +3213,7 @@ impl ComAtprotoAdminService {
     /// Get list of accounts that matches your search query.
     ///
     /// Sends a [`crate::api::com::atproto::admin::search_accounts::SearchAccounts`].
+    #[inline]
     pub fn search_accounts(
         &self,
         request: &crate::api::com::atproto::admin::search_accounts::SearchAccounts,
@@ -3051,6 +3227,7 @@ impl ComAtprotoAdminService {
     /// Send email to a user's account email address.
     ///
     /// Sends a [`crate::api::com::atproto::admin::send_email::SendEmail`].
+    #[inline]
     pub fn send_email(
         &self,
         request: &crate::api::com::atproto::admin::send_email::SendEmail,
@@ -3066,6 +3243,7 @@ impl ComAtprotoAdminService {
     /// Administrative action to update an account's email.
     ///
     /// Sends a [`crate::api::com::atproto::admin::update_account_email::UpdateAccountEmail`].
+    #[inline]
     pub fn update_account_email(
         &self,
         request: &crate::api::com::atproto::admin::update_account_email::UpdateAccountEmail,
@@ -3079,6 +3257,7 @@ impl ComAtprotoAdminService {
     /// Administrative action to update an account's handle.
     ///
     /// Sends a [`crate::api::com::atproto::admin::update_account_handle::UpdateAccountHandle`].
+    #[inline]
     pub fn update_account_handle(
         &self,
         request: &crate::api::com::atproto::admin::update_account_handle::UpdateAccountHandle,
@@ -3092,6 +3271,7 @@ impl ComAtprotoAdminService {
     /// Update the password for a user account as an administrator.
     ///
     /// Sends a [`crate::api::com::atproto::admin::update_account_password::UpdateAccountPassword`].
+    #[inline]
     pub fn update_account_password(
         &self,
         request: &crate::api::com::atproto::admin::update_account_password::UpdateAccountPassword,
@@ -3105,6 +3285,7 @@ impl ComAtprotoAdminService {
     /// Administrative action to update an account's signing key in their Did document.
     ///
     /// Sends a [`crate::api::com::atproto::admin::update_account_signing_key::UpdateAccountSigningKey`].
+    #[inline]
     pub fn update_account_signing_key(
         &self,
         request: &crate::api::com::atproto::admin::update_account_signing_key::UpdateAccountSigningKey,
@@ -3118,6 +3299,7 @@ impl ComAtprotoAdminService {
     /// Update the service-specific admin status of a subject (account, record, or blob).
     ///
     /// Sends a [`crate::api::com::atproto::admin::update_subject_status::UpdateSubjectStatus`].
+    #[inline]
     pub fn update_subject_status(
         &self,
         request: &crate::api::com::atproto::admin::update_subject_status::UpdateSubjectStatus,
@@ -3149,6 +3331,7 @@ impl ComAtprotoIdentityService {
     /// Describe the credentials that should be included in the DID doc of an account that is migrating to this service.
     ///
     /// Sends a [`crate::api::com::atproto::identity::get_recommended_did_credentials::GetRecommendedDidCredentials`].
+    #[inline]
     pub fn get_recommended_did_credentials(
         &self,
         request: &crate::api::com::atproto::identity::get_recommended_did_credentials::GetRecommendedDidCredentials,
@@ -3162,6 +3345,7 @@ impl ComAtprotoIdentityService {
     /// Request that the server re-resolve an identity (DID and handle).
     ///
     /// Sends a [`crate::api::com::atproto::identity::refresh_identity::RefreshIdentity`].
+    #[inline]
     pub fn refresh_identity(
         &self,
         request: &crate::api::com::atproto::identity::refresh_identity::RefreshIdentity,
@@ -3175,6 +3359,7 @@ impl ComAtprotoIdentityService {
     /// Request an email with a code to in order to request a signed PLC operation.
     ///
     /// Sends a [`crate::api::com::atproto::identity::request_plc_operation_signature::RequestPlcOperationSignature`].
+    #[inline]
     pub fn request_plc_operation_signature(
         &self,
         request: &crate::api::com::atproto::identity::request_plc_operation_signature::RequestPlcOperationSignature,
@@ -3188,6 +3373,7 @@ impl ComAtprotoIdentityService {
     /// Resolves DID to DID document.
     ///
     /// Sends a [`crate::api::com::atproto::identity::resolve_did::ResolveDid`].
+    #[inline]
     pub fn resolve_did(
         &self,
         request: &crate::api::com::atproto::identity::resolve_did::ResolveDid,
@@ -3203,6 +3389,7 @@ impl ComAtprotoIdentityService {
     /// Resolves an atproto handle (hostname) to a DID.
     ///
     /// Sends a [`crate::api::com::atproto::identity::resolve_handle::ResolveHandle`].
+    #[inline]
     pub fn resolve_handle(
         &self,
         request: &crate::api::com::atproto::identity::resolve_handle::ResolveHandle,
@@ -3216,6 +3403,7 @@ impl ComAtprotoIdentityService {
     /// Resolves an identity (DID or Handle) to a full identity (DID document and verified handle).
     ///
     /// Sends a [`crate::api::com::atproto::identity::resolve_identity::ResolveIdentity`].
+    #[inline]
     pub fn resolve_identity(
         &self,
         request: &crate::api::com::atproto::identity::resolve_identity::ResolveIdentity,
@@ -3229,6 +3417,7 @@ impl ComAtprotoIdentityService {
     /// Signs a PLC operation to update some value(s) in the requesting DID's document.
     ///
     /// Sends a [`crate::api::com::atproto::identity::sign_plc_operation::SignPlcOperation`].
+    #[inline]
     pub fn sign_plc_operation(
         &self,
         request: &crate::api::com::atproto::identity::sign_plc_operation::SignPlcOperation,
@@ -3242,6 +3431,7 @@ impl ComAtprotoIdentityService {
     /// Validates a PLC operation to ensure that it doesn't violate a service's constraints or get the identity into a bad state, then submits it to the PLC registry
     ///
     /// Sends a [`crate::api::com::atproto::identity::submit_plc_operation::SubmitPlcOperation`].
+    #[inline]
     pub fn submit_plc_operation(
         &self,
         request: &crate::api::com::atproto::identity::submit_plc_operation::SubmitPlcOperation,
@@ -3255,6 +3445,7 @@ impl ComAtprotoIdentityService {
     /// Updates the current account's handle.
     ///
     /// Sends a [`crate::api::com::atproto::identity::update_handle::UpdateHandle`].
+    #[inline]
     pub fn update_handle(
         &self,
         request: &crate::api::com::atproto::identity::update_handle::UpdateHandle,
@@ -3288,6 +3479,7 @@ impl ComAtprotoLabelService {
     /// Find labels relevant to the provided AT-URI patterns.
     ///
     /// Sends a [`crate::api::com::atproto::label::query_labels::QueryLabels`].
+    #[inline]
     pub fn query_labels(
         &self,
         request: &crate::api::com::atproto::label::query_labels::QueryLabels,
@@ -3321,6 +3513,7 @@ impl ComAtprotoLexiconService {
     /// Resolves an atproto lexicon (NSID) to a schema.
     ///
     /// Sends a [`crate::api::com::atproto::lexicon::resolve_lexicon::ResolveLexicon`].
+    #[inline]
     pub fn resolve_lexicon(
         &self,
         request: &crate::api::com::atproto::lexicon::resolve_lexicon::ResolveLexicon,
@@ -3352,6 +3545,7 @@ impl ComAtprotoModerationService {
     /// Submit a moderation report regarding an atproto account or record.
     ///
     /// Sends a [`crate::api::com::atproto::moderation::create_report::CreateReport`].
+    #[inline]
     pub fn create_report(
         &self,
         request: &crate::api::com::atproto::moderation::create_report::CreateReport,
@@ -3383,6 +3577,7 @@ impl ComAtprotoRepoService {
     /// Apply a batch transaction of repository creates, updates, and deletes.
     ///
     /// Sends a [`crate::api::com::atproto::repo::apply_writes::ApplyWrites`].
+    #[inline]
     pub fn apply_writes(
         &self,
         request: &crate::api::com::atproto::repo::apply_writes::ApplyWrites,
@@ -3398,6 +3593,7 @@ impl ComAtprotoRepoService {
     /// Create a single new repository record.
     ///
     /// Sends a [`crate::api::com::atproto::repo::create_record::CreateRecord`].
+    #[inline]
     pub fn create_record(
         &self,
         request: &crate::api::com::atproto::repo::create_record::CreateRecord,
@@ -3413,6 +3609,7 @@ impl ComAtprotoRepoService {
     /// Delete a repository record, or ensure it doesn't exist.
     ///
     /// Sends a [`crate::api::com::atproto::repo::delete_record::DeleteRecord`].
+    #[inline]
     pub fn delete_record(
         &self,
         request: &crate::api::com::atproto::repo::delete_record::DeleteRecord,
@@ -3428,6 +3625,7 @@ impl ComAtprotoRepoService {
     /// Get information about an account and repository, including the list of collections.
     ///
     /// Sends a [`crate::api::com::atproto::repo::describe_repo::DescribeRepo`].
+    #[inline]
     pub fn describe_repo(
         &self,
         request: &crate::api::com::atproto::repo::describe_repo::DescribeRepo,
@@ -3443,6 +3641,7 @@ impl ComAtprotoRepoService {
     /// Get a single record from a repository.
     ///
     /// Sends a [`crate::api::com::atproto::repo::get_record::GetRecord`].
+    #[inline]
     pub fn get_record(
         &self,
         request: &crate::api::com::atproto::repo::get_record::GetRecord,
@@ -3456,6 +3655,7 @@ impl ComAtprotoRepoService {
     /// Import a repo in the form of a CAR file.
     ///
     /// Sends a [`crate::api::com::atproto::repo::import_repo::ImportRepo`].
+    #[inline]
     pub fn import_repo(
         &self,
         request: &crate::api::com::atproto::repo::import_repo::ImportRepo,
@@ -3471,6 +3671,7 @@ impl ComAtprotoRepoService {
     /// Returns a list of missing blobs for the requesting account.
     ///
     /// Sends a [`crate::api::com::atproto::repo::list_missing_blobs::ListMissingBlobs`].
+    #[inline]
     pub fn list_missing_blobs(
         &self,
         request: &crate::api::com::atproto::repo::list_missing_blobs::ListMissingBlobs,
@@ -3484,6 +3685,7 @@ impl ComAtprotoRepoService {
     /// List a range of records in a repository, matching a specific collection.
     ///
     /// Sends a [`crate::api::com::atproto::repo::list_records::ListRecords`].
+    #[inline]
     pub fn list_records(
         &self,
         request: &crate::api::com::atproto::repo::list_records::ListRecords,
@@ -3499,6 +3701,7 @@ impl ComAtprotoRepoService {
     /// Write a repository record, creating or updating it as needed.
     ///
     /// Sends a [`crate::api::com::atproto::repo::put_record::PutRecord`].
+    #[inline]
     pub fn put_record(
         &self,
         request: &crate::api::com::atproto::repo::put_record::PutRecord,
@@ -3512,6 +3715,7 @@ impl ComAtprotoRepoService {
     /// Upload a new blob, to be referenced from a repository record.
     ///
     /// Sends a [`crate::api::com::atproto::repo::upload_blob::UploadBlob`].
+    #[inline]
     pub fn upload_blob(
         &self,
         request: &crate::api::com::atproto::repo::upload_blob::UploadBlob,
@@ -3545,6 +3749,7 @@ impl ComAtprotoServerService {
     /// Activates a currently deactivated account.
     ///
     /// Sends a [`crate::api::com::atproto::server::activate_account::ActivateAccount`].
+    #[inline]
     pub fn activate_account(
         &self,
         request: &crate::api::com::atproto::server::activate_account::ActivateAccount,
@@ -3558,6 +3763,7 @@ impl ComAtprotoServerService {
     /// Returns the status of an account, especially as pertaining to import or recovery.
     ///
     /// Sends a [`crate::api::com::atproto::server::check_account_status::CheckAccountStatus`].
+    #[inline]
     pub fn check_account_status(
         &self,
         request: &crate::api::com::atproto::server::check_account_status::CheckAccountStatus,
@@ -3571,6 +3777,7 @@ impl ComAtprotoServerService {
     /// Confirm an email using a token from com.atproto.server.requestEmailConfirmation.
     ///
     /// Sends a [`crate::api::com::atproto::server::confirm_email::ConfirmEmail`].
+    #[inline]
     pub fn confirm_email(
         &self,
         request: &crate::api::com::atproto::server::confirm_email::ConfirmEmail,
@@ -3586,6 +3793,7 @@ impl ComAtprotoServerService {
     /// Create an account.
     ///
     /// Sends a [`crate::api::com::atproto::server::create_account::CreateAccount`].
+    #[inline]
     pub fn create_account(
         &self,
         request: &crate::api::com::atproto::server::create_account::CreateAccount,
@@ -3601,6 +3809,7 @@ impl ComAtprotoServerService {
     /// Create an App Password.
     ///
     /// Sends a [`crate::api::com::atproto::server::create_app_password::CreateAppPassword`].
+    #[inline]
     pub fn create_app_password(
         &self,
         request: &crate::api::com::atproto::server::create_app_password::CreateAppPassword,
@@ -3614,6 +3823,7 @@ impl ComAtprotoServerService {
     /// Create an invite code.
     ///
     /// Sends a [`crate::api::com::atproto::server::create_invite_code::CreateInviteCode`].
+    #[inline]
     pub fn create_invite_code(
         &self,
         request: &crate::api::com::atproto::server::create_invite_code::CreateInviteCode,
@@ -3627,6 +3837,7 @@ impl ComAtprotoServerService {
     /// Create invite codes.
     ///
     /// Sends a [`crate::api::com::atproto::server::create_invite_codes::CreateInviteCodes`].
+    #[inline]
     pub fn create_invite_codes(
         &self,
         request: &crate::api::com::atproto::server::create_invite_codes::CreateInviteCodes,
@@ -3640,6 +3851,7 @@ impl ComAtprotoServerService {
     /// Create an authentication session.
     ///
     /// Sends a [`crate::api::com::atproto::server::create_session::CreateSession`].
+    #[inline]
     pub fn create_session(
         &self,
         request: &crate::api::com::atproto::server::create_session::CreateSession,
@@ -3655,6 +3867,7 @@ impl ComAtprotoServerService {
     /// Deactivates a currently active account.
     ///
     /// Sends a [`crate::api::com::atproto::server::deactivate_account::DeactivateAccount`].
+    #[inline]
     pub fn deactivate_account(
         &self,
         request: &crate::api::com::atproto::server::deactivate_account::DeactivateAccount,
@@ -3668,6 +3881,7 @@ impl ComAtprotoServerService {
     /// Delete an actor's account with a token and password.
     ///
     /// Sends a [`crate::api::com::atproto::server::delete_account::DeleteAccount`].
+    #[inline]
     pub fn delete_account(
         &self,
         request: &crate::api::com::atproto::server::delete_account::DeleteAccount,
@@ -3683,6 +3897,7 @@ impl ComAtprotoServerService {
     /// Delete the current session.
     ///
     /// Sends a [`crate::api::com::atproto::server::delete_session::DeleteSession`].
+    #[inline]
     pub fn delete_session(
         &self,
         request: &crate::api::com::atproto::server::delete_session::DeleteSession,
@@ -3698,6 +3913,7 @@ impl ComAtprotoServerService {
     /// Describes the server's account creation requirements and capabilities.
     ///
     /// Sends a [`crate::api::com::atproto::server::describe_server::DescribeServer`].
+    #[inline]
     pub fn describe_server(
         &self,
         request: &crate::api::com::atproto::server::describe_server::DescribeServer,
@@ -3711,6 +3927,7 @@ impl ComAtprotoServerService {
     /// Get all invite codes for the current account.
     ///
     /// Sends a [`crate::api::com::atproto::server::get_account_invite_codes::GetAccountInviteCodes`].
+    #[inline]
     pub fn get_account_invite_codes(
         &self,
         request: &crate::api::com::atproto::server::get_account_invite_codes::GetAccountInviteCodes,
@@ -3724,6 +3941,7 @@ impl ComAtprotoServerService {
     /// Get a signed token on behalf of the requesting DID for the requested service.
     ///
     /// Sends a [`crate::api::com::atproto::server::get_service_auth::GetServiceAuth`].
+    #[inline]
     pub fn get_service_auth(
         &self,
         request: &crate::api::com::atproto::server::get_service_auth::GetServiceAuth,
@@ -3737,6 +3955,7 @@ impl ComAtprotoServerService {
     /// Get information about the current auth session.
     ///
     /// Sends a [`crate::api::com::atproto::server::get_session::GetSession`].
+    #[inline]
     pub fn get_session(
         &self,
         request: &crate::api::com::atproto::server::get_session::GetSession,
@@ -3752,6 +3971,7 @@ impl ComAtprotoServerService {
     /// List all App Passwords.
     ///
     /// Sends a [`crate::api::com::atproto::server::list_app_passwords::ListAppPasswords`].
+    #[inline]
     pub fn list_app_passwords(
         &self,
         request: &crate::api::com::atproto::server::list_app_passwords::ListAppPasswords,
@@ -3765,6 +3985,7 @@ impl ComAtprotoServerService {
     /// Refresh an authentication session.
     ///
     /// Sends a [`crate::api::com::atproto::server::refresh_session::RefreshSession`].
+    #[inline]
     pub fn refresh_session(
         &self,
         request: &crate::api::com::atproto::server::refresh_session::RefreshSession,
@@ -3778,6 +3999,7 @@ impl ComAtprotoServerService {
     /// Initiate a user account deletion via email.
     ///
     /// Sends a [`crate::api::com::atproto::server::request_account_delete::RequestAccountDelete`].
+    #[inline]
     pub fn request_account_delete(
         &self,
         request: &crate::api::com::atproto::server::request_account_delete::RequestAccountDelete,
@@ -3791,6 +4013,7 @@ impl ComAtprotoServerService {
     /// Request an email with a code to confirm ownership of email.
     ///
     /// Sends a [`crate::api::com::atproto::server::request_email_confirmation::RequestEmailConfirmation`].
+    #[inline]
     pub fn request_email_confirmation(
         &self,
         request: &crate::api::com::atproto::server::request_email_confirmation::RequestEmailConfirmation,
@@ -3804,6 +4027,7 @@ impl ComAtprotoServerService {
     /// Request a token in order to update email.
     ///
     /// Sends a [`crate::api::com::atproto::server::request_email_update::RequestEmailUpdate`].
+    #[inline]
     pub fn request_email_update(
         &self,
         request: &crate::api::com::atproto::server::request_email_update::RequestEmailUpdate,
@@ -3817,6 +4041,7 @@ impl ComAtprotoServerService {
     /// Initiate a user account password reset via email.
     ///
     /// Sends a [`crate::api::com::atproto::server::request_password_reset::RequestPasswordReset`].
+    #[inline]
     pub fn request_password_reset(
         &self,
         request: &crate::api::com::atproto::server::request_password_reset::RequestPasswordReset,
@@ -3830,6 +4055,7 @@ impl ComAtprotoServerService {
     /// Reserve a repo signing key, for use with account creation.
     ///
     /// Sends a [`crate::api::com::atproto::server::reserve_signing_key::ReserveSigningKey`].
+    #[inline]
     pub fn reserve_signing_key(
         &self,
         request: &crate::api::com::atproto::server::reserve_signing_key::ReserveSigningKey,
@@ -3843,6 +4069,7 @@ impl ComAtprotoServerService {
     /// Reset a user account password using a token.
     ///
     /// Sends a [`crate::api::com::atproto::server::reset_password::ResetPassword`].
+    #[inline]
     pub fn reset_password(
         &self,
         request: &crate::api::com::atproto::server::reset_password::ResetPassword,
@@ -3858,6 +4085,7 @@ impl ComAtprotoServerService {
     /// Revoke an App Password by name.
     ///
     /// Sends a [`crate::api::com::atproto::server::revoke_app_password::RevokeAppPassword`].
+    #[inline]
     pub fn revoke_app_password(
         &self,
         request: &crate::api::com::atproto::server::revoke_app_password::RevokeAppPassword,
@@ -3871,6 +4099,7 @@ impl ComAtprotoServerService {
     /// Update an account's email.
     ///
     /// Sends a [`crate::api::com::atproto::server::update_email::UpdateEmail`].
+    #[inline]
     pub fn update_email(
         &self,
         request: &crate::api::com::atproto::server::update_email::UpdateEmail,
@@ -3904,6 +4133,7 @@ impl ComAtprotoSyncService {
     /// Get a blob associated with a given account.
     ///
     /// Sends a [`crate::api::com::atproto::sync::get_blob::GetBlob`].
+    #[inline]
     pub fn get_blob(
         &self,
         request: &crate::api::com::atproto::sync::get_blob::GetBlob,
@@ -3917,6 +4147,7 @@ impl ComAtprotoSyncService {
     /// Get data blocks from a given repo, by CID.
     ///
     /// Sends a [`crate::api::com::atproto::sync::get_blocks::GetBlocks`].
+    #[inline]
     pub fn get_blocks(
         &self,
         request: &crate::api::com::atproto::sync::get_blocks::GetBlocks,
@@ -3930,6 +4161,7 @@ impl ComAtprotoSyncService {
     /// DEPRECATED - please use com.atproto.sync.getRepo instead
     ///
     /// Sends a [`crate::api::com::atproto::sync::get_checkout::GetCheckout`].
+    #[inline]
     pub fn get_checkout(
         &self,
         request: &crate::api::com::atproto::sync::get_checkout::GetCheckout,
@@ -3945,6 +4177,7 @@ impl ComAtprotoSyncService {
     /// DEPRECATED - please use com.atproto.sync.getLatestCommit instead
     ///
     /// Sends a [`crate::api::com::atproto::sync::get_head::GetHead`].
+    #[inline]
     pub fn get_head(
         &self,
         request: &crate::api::com::atproto::sync::get_head::GetHead,
@@ -3958,6 +4191,7 @@ impl ComAtprotoSyncService {
     /// Returns information about a specified upstream host, as consumed by the server.
     ///
     /// Sends a [`crate::api::com::atproto::sync::get_host_status::GetHostStatus`].
+    #[inline]
     pub fn get_host_status(
         &self,
         request: &crate::api::com::atproto::sync::get_host_status::GetHostStatus,
@@ -3973,6 +4207,7 @@ impl ComAtprotoSyncService {
     /// Get the current commit CID & revision of the specified repo.
     ///
     /// Sends a [`crate::api::com::atproto::sync::get_latest_commit::GetLatestCommit`].
+    #[inline]
     pub fn get_latest_commit(
         &self,
         request: &crate::api::com::atproto::sync::get_latest_commit::GetLatestCommit,
@@ -3986,6 +4221,7 @@ impl ComAtprotoSyncService {
     /// Get data blocks needed to prove the existence or non-existence of record in the current version of repo.
     ///
     /// Sends a [`crate::api::com::atproto::sync::get_record::GetRecord`].
+    #[inline]
     pub fn get_record(
         &self,
         request: &crate::api::com::atproto::sync::get_record::GetRecord,
@@ -3999,6 +4235,7 @@ impl ComAtprotoSyncService {
     /// Download a repository export as CAR file.
     ///
     /// Sends a [`crate::api::com::atproto::sync::get_repo::GetRepo`].
+    #[inline]
     pub fn get_repo(
         &self,
         request: &crate::api::com::atproto::sync::get_repo::GetRepo,
@@ -4012,6 +4249,7 @@ impl ComAtprotoSyncService {
     /// Get the hosting status for a repository, on this server.
     ///
     /// Sends a [`crate::api::com::atproto::sync::get_repo_status::GetRepoStatus`].
+    #[inline]
     pub fn get_repo_status(
         &self,
         request: &crate::api::com::atproto::sync::get_repo_status::GetRepoStatus,
@@ -4027,6 +4265,7 @@ impl ComAtprotoSyncService {
     /// List blob CIDs for an account, since some repo revision.
     ///
     /// Sends a [`crate::api::com::atproto::sync::list_blobs::ListBlobs`].
+    #[inline]
     pub fn list_blobs(
         &self,
         request: &crate::api::com::atproto::sync::list_blobs::ListBlobs,
@@ -4040,6 +4279,7 @@ impl ComAtprotoSyncService {
     /// Enumerates upstream hosts (eg, PDS or relay instances) that this service consumes from.
     ///
     /// Sends a [`crate::api::com::atproto::sync::list_hosts::ListHosts`].
+    #[inline]
     pub fn list_hosts(
         &self,
         request: &crate::api::com::atproto::sync::list_hosts::ListHosts,
@@ -4053,6 +4293,7 @@ impl ComAtprotoSyncService {
     /// Enumerates all the DID, rev, and commit CID for all repos hosted by this service.
     ///
     /// Sends a [`crate::api::com::atproto::sync::list_repos::ListRepos`].
+    #[inline]
     pub fn list_repos(
         &self,
         request: &crate::api::com::atproto::sync::list_repos::ListRepos,
@@ -4066,6 +4307,7 @@ impl ComAtprotoSyncService {
     /// Enumerates all the DIDs which have records with the given collection NSID.
     ///
     /// Sends a [`crate::api::com::atproto::sync::list_repos_by_collection::ListReposByCollection`].
+    #[inline]
     pub fn list_repos_by_collection(
         &self,
         request: &crate::api::com::atproto::sync::list_repos_by_collection::ListReposByCollection,
@@ -4079,6 +4321,7 @@ impl ComAtprotoSyncService {
     /// Notify a crawling service of a recent update, and that crawling should resume.
     ///
     /// Sends a [`crate::api::com::atproto::sync::notify_of_update::NotifyOfUpdate`].
+    #[inline]
     pub fn notify_of_update(
         &self,
         request: &crate::api::com::atproto::sync::notify_of_update::NotifyOfUpdate,
@@ -4092,6 +4335,7 @@ impl ComAtprotoSyncService {
     /// Request a service to persistently crawl hosted repos.
     ///
     /// Sends a [`crate::api::com::atproto::sync::request_crawl::RequestCrawl`].
+    #[inline]
     pub fn request_crawl(
         &self,
         request: &crate::api::com::atproto::sync::request_crawl::RequestCrawl,
@@ -4125,6 +4369,7 @@ impl ComAtprotoTempService {
     /// Add a handle to the set of reserved handles.
     ///
     /// Sends a [`crate::api::com::atproto::temp::add_reserved_handle::AddReservedHandle`].
+    #[inline]
     pub fn add_reserved_handle(
         &self,
         request: &crate::api::com::atproto::temp::add_reserved_handle::AddReservedHandle,
@@ -4138,6 +4383,7 @@ impl ComAtprotoTempService {
     /// Checks whether the provided handle is available.
     ///
     /// Sends a [`crate::api::com::atproto::temp::check_handle_availability::CheckHandleAvailability`].
+    #[inline]
     pub fn check_handle_availability(
         &self,
         request: &crate::api::com::atproto::temp::check_handle_availability::CheckHandleAvailability,
@@ -4151,6 +4397,7 @@ impl ComAtprotoTempService {
     /// Check accounts location in signup queue.
     ///
     /// Sends a [`crate::api::com::atproto::temp::check_signup_queue::CheckSignupQueue`].
+    #[inline]
     pub fn check_signup_queue(
         &self,
         request: &crate::api::com::atproto::temp::check_signup_queue::CheckSignupQueue,
@@ -4164,6 +4411,7 @@ impl ComAtprotoTempService {
     /// Allows finding the oauth permission scope from a reference
     ///
     /// Sends a [`crate::api::com::atproto::temp::dereference_scope::DereferenceScope`].
+    #[inline]
     pub fn dereference_scope(
         &self,
         request: &crate::api::com::atproto::temp::dereference_scope::DereferenceScope,
@@ -4177,6 +4425,7 @@ impl ComAtprotoTempService {
     /// DEPRECATED: use queryLabels or subscribeLabels instead -- Fetch all labels from a labeler created after a certain date.
     ///
     /// Sends a [`crate::api::com::atproto::temp::fetch_labels::FetchLabels`].
+    #[inline]
     pub fn fetch_labels(
         &self,
         request: &crate::api::com::atproto::temp::fetch_labels::FetchLabels,
@@ -4192,6 +4441,7 @@ impl ComAtprotoTempService {
     /// Request a verification code to be sent to the supplied phone number
     ///
     /// Sends a [`crate::api::com::atproto::temp::request_phone_verification::RequestPhoneVerification`].
+    #[inline]
     pub fn request_phone_verification(
         &self,
         request: &crate::api::com::atproto::temp::request_phone_verification::RequestPhoneVerification,
@@ -4205,6 +4455,7 @@ impl ComAtprotoTempService {
     /// Revoke sessions, password, and app passwords associated with account.
     ///
     /// Sends a [`crate::api::com::atproto::temp::revoke_account_credentials::RevokeAccountCredentials`].
+    #[inline]
     pub fn revoke_account_credentials(
         &self,
         request: &crate::api::com::atproto::temp::revoke_account_credentials::RevokeAccountCredentials,
@@ -4337,6 +4588,7 @@ impl ToolsOzoneCommunicationService {
     /// Administrative action to create a new, re-usable communication (email for now) template.
     ///
     /// Sends a [`crate::api::tools::ozone::communication::create_template::CreateTemplate`].
+    #[inline]
     pub fn create_template(
         &self,
         request: &crate::api::tools::ozone::communication::create_template::CreateTemplate,
@@ -4350,6 +4602,7 @@ impl ToolsOzoneCommunicationService {
     /// Delete a communication template.
     ///
     /// Sends a [`crate::api::tools::ozone::communication::delete_template::DeleteTemplate`].
+    #[inline]
     pub fn delete_template(
         &self,
         request: &crate::api::tools::ozone::communication::delete_template::DeleteTemplate,
@@ -4363,6 +4616,7 @@ impl ToolsOzoneCommunicationService {
     /// Get list of all communication templates.
     ///
     /// Sends a [`crate::api::tools::ozone::communication::list_templates::ListTemplates`].
+    #[inline]
     pub fn list_templates(
         &self,
         request: &crate::api::tools::ozone::communication::list_templates::ListTemplates,
@@ -4376,6 +4630,7 @@ impl ToolsOzoneCommunicationService {
     /// Administrative action to update an existing communication template.
     ///
     /// Sends a [`crate::api::tools::ozone::communication::update_template::UpdateTemplate`].
+    #[inline]
     pub fn update_template(
         &self,
         request: &crate::api::tools::ozone::communication::update_template::UpdateTemplate,
@@ -4407,6 +4662,7 @@ impl ToolsOzoneHostingService {
     /// Get account history, e.g. log of updated email addresses or other identity information.
     ///
     /// Sends a [`crate::api::tools::ozone::hosting::get_account_history::GetAccountHistory`].
+    #[inline]
     pub fn get_account_history(
         &self,
         request: &crate::api::tools::ozone::hosting::get_account_history::GetAccountHistory,
@@ -4438,6 +4694,7 @@ impl ToolsOzoneModerationService {
     /// Cancel all pending scheduled moderation actions for specified subjects
     ///
     /// Sends a [`crate::api::tools::ozone::moderation::cancel_scheduled_actions::CancelScheduledActions`].
+    #[inline]
     pub fn cancel_scheduled_actions(
         &self,
         request: &crate::api::tools::ozone::moderation::cancel_scheduled_actions::CancelScheduledActions,
@@ -4451,6 +4708,7 @@ impl ToolsOzoneModerationService {
     /// Take a moderation action on an actor.
     ///
     /// Sends a [`crate::api::tools::ozone::moderation::emit_event::EmitEvent`].
+    #[inline]
     pub fn emit_event(
         &self,
         request: &crate::api::tools::ozone::moderation::emit_event::EmitEvent,
@@ -4466,6 +4724,7 @@ impl ToolsOzoneModerationService {
     /// Get timeline of all available events of an account.
     ///
     /// Sends a [`crate::api::tools::ozone::moderation::get_account_timeline::GetAccountTimeline`].
+    #[inline]
     pub fn get_account_timeline(
         &self,
         request: &crate::api::tools::ozone::moderation::get_account_timeline::GetAccountTimeline,
@@ -4479,6 +4738,7 @@ impl ToolsOzoneModerationService {
     /// Get details about a moderation event.
     ///
     /// Sends a [`crate::api::tools::ozone::moderation::get_event::GetEvent`].
+    #[inline]
     pub fn get_event(
         &self,
         request: &crate::api::tools::ozone::moderation::get_event::GetEvent,
@@ -4494,6 +4754,7 @@ impl ToolsOzoneModerationService {
     /// Get details about a record.
     ///
     /// Sends a [`crate::api::tools::ozone::moderation::get_record::GetRecord`].
+    #[inline]
     pub fn get_record(
         &self,
         request: &crate::api::tools::ozone::moderation::get_record::GetRecord,
@@ -4509,6 +4770,7 @@ impl ToolsOzoneModerationService {
     /// Get details about some records.
     ///
     /// Sends a [`crate::api::tools::ozone::moderation::get_records::GetRecords`].
+    #[inline]
     pub fn get_records(
         &self,
         request: &crate::api::tools::ozone::moderation::get_records::GetRecords,
@@ -4524,6 +4786,7 @@ impl ToolsOzoneModerationService {
     /// Get details about a repository.
     ///
     /// Sends a [`crate::api::tools::ozone::moderation::get_repo::GetRepo`].
+    #[inline]
     pub fn get_repo(
         &self,
         request: &crate::api::tools::ozone::moderation::get_repo::GetRepo,
@@ -4539,6 +4802,7 @@ impl ToolsOzoneModerationService {
     /// Get reporter stats for a list of users.
     ///
     /// Sends a [`crate::api::tools::ozone::moderation::get_reporter_stats::GetReporterStats`].
+    #[inline]
     pub fn get_reporter_stats(
         &self,
         request: &crate::api::tools::ozone::moderation::get_reporter_stats::GetReporterStats,
@@ -4552,6 +4816,7 @@ impl ToolsOzoneModerationService {
     /// Get details about some repositories.
     ///
     /// Sends a [`crate::api::tools::ozone::moderation::get_repos::GetRepos`].
+    #[inline]
     pub fn get_repos(
         &self,
         request: &crate::api::tools::ozone::moderation::get_repos::GetRepos,
@@ -4567,6 +4832,7 @@ impl ToolsOzoneModerationService {
     /// Get details about subjects.
     ///
     /// Sends a [`crate::api::tools::ozone::moderation::get_subjects::GetSubjects`].
+    #[inline]
     pub fn get_subjects(
         &self,
         request: &crate::api::tools::ozone::moderation::get_subjects::GetSubjects,
@@ -4582,6 +4848,7 @@ impl ToolsOzoneModerationService {
     /// List scheduled moderation actions with optional filtering
     ///
     /// Sends a [`crate::api::tools::ozone::moderation::list_scheduled_actions::ListScheduledActions`].
+    #[inline]
     pub fn list_scheduled_actions(
         &self,
         request: &crate::api::tools::ozone::moderation::list_scheduled_actions::ListScheduledActions,
@@ -4595,6 +4862,7 @@ impl ToolsOzoneModerationService {
     /// List moderation events related to a subject.
     ///
     /// Sends a [`crate::api::tools::ozone::moderation::query_events::QueryEvents`].
+    #[inline]
     pub fn query_events(
         &self,
         request: &crate::api::tools::ozone::moderation::query_events::QueryEvents,
@@ -4610,6 +4878,7 @@ impl ToolsOzoneModerationService {
     /// View moderation statuses of subjects (record or repo).
     ///
     /// Sends a [`crate::api::tools::ozone::moderation::query_statuses::QueryStatuses`].
+    #[inline]
     pub fn query_statuses(
         &self,
         request: &crate::api::tools::ozone::moderation::query_statuses::QueryStatuses,
@@ -4623,6 +4892,7 @@ impl ToolsOzoneModerationService {
     /// Schedule a moderation action to be executed at a future time
     ///
     /// Sends a [`crate::api::tools::ozone::moderation::schedule_action::ScheduleAction`].
+    #[inline]
     pub fn schedule_action(
         &self,
         request: &crate::api::tools::ozone::moderation::schedule_action::ScheduleAction,
@@ -4636,6 +4906,7 @@ impl ToolsOzoneModerationService {
     /// Find repositories based on a search term.
     ///
     /// Sends a [`crate::api::tools::ozone::moderation::search_repos::SearchRepos`].
+    #[inline]
     pub fn search_repos(
         &self,
         request: &crate::api::tools::ozone::moderation::search_repos::SearchRepos,
@@ -4669,6 +4940,7 @@ impl ToolsOzoneQueueService {
     /// Assign a user to a queue.
     ///
     /// Sends a [`crate::api::tools::ozone::queue::assign_moderator::AssignModerator`].
+    #[inline]
     pub fn assign_moderator(
         &self,
         request: &crate::api::tools::ozone::queue::assign_moderator::AssignModerator,
@@ -4682,6 +4954,7 @@ impl ToolsOzoneQueueService {
     /// Create a new moderation queue.
     ///
     /// Sends a [`crate::api::tools::ozone::queue::create_queue::CreateQueue`].
+    #[inline]
     pub fn create_queue(
         &self,
         request: &crate::api::tools::ozone::queue::create_queue::CreateQueue,
@@ -4697,6 +4970,7 @@ impl ToolsOzoneQueueService {
     /// Delete a moderation queue.
     ///
     /// Sends a [`crate::api::tools::ozone::queue::delete_queue::DeleteQueue`].
+    #[inline]
     pub fn delete_queue(
         &self,
         request: &crate::api::tools::ozone::queue::delete_queue::DeleteQueue,
@@ -4712,6 +4986,7 @@ impl ToolsOzoneQueueService {
     /// Get moderator assignments, optionally filtered by active status, queue, or moderator.
     ///
     /// Sends a [`crate::api::tools::ozone::queue::get_assignments::GetAssignments`].
+    #[inline]
     pub fn get_assignments(
         &self,
         request: &crate::api::tools::ozone::queue::get_assignments::GetAssignments,
@@ -4725,6 +5000,7 @@ impl ToolsOzoneQueueService {
     /// List all configured moderation queues with statistics.
     ///
     /// Sends a [`crate::api::tools::ozone::queue::list_queues::ListQueues`].
+    #[inline]
     pub fn list_queues(
         &self,
         request: &crate::api::tools::ozone::queue::list_queues::ListQueues,
@@ -4740,6 +5016,7 @@ impl ToolsOzoneQueueService {
     /// Route reports within an ID range to matching queues based.
     ///
     /// Sends a [`crate::api::tools::ozone::queue::route_reports::RouteReports`].
+    #[inline]
     pub fn route_reports(
         &self,
         request: &crate::api::tools::ozone::queue::route_reports::RouteReports,
@@ -4755,6 +5032,7 @@ impl ToolsOzoneQueueService {
     /// Remove a user's assignment from a queue.
     ///
     /// Sends a [`crate::api::tools::ozone::queue::unassign_moderator::UnassignModerator`].
+    #[inline]
     pub fn unassign_moderator(
         &self,
         request: &crate::api::tools::ozone::queue::unassign_moderator::UnassignModerator,
@@ -4768,6 +5046,7 @@ impl ToolsOzoneQueueService {
     /// Update queue properties.
     ///
     /// Sends a [`crate::api::tools::ozone::queue::update_queue::UpdateQueue`].
+    #[inline]
     pub fn update_queue(
         &self,
         request: &crate::api::tools::ozone::queue::update_queue::UpdateQueue,
@@ -4801,6 +5080,7 @@ impl ToolsOzoneReportService {
     /// Assign a report to a user.
     ///
     /// Sends a [`crate::api::tools::ozone::report::assign_moderator::AssignModerator`].
+    #[inline]
     pub fn assign_moderator(
         &self,
         request: &crate::api::tools::ozone::report::assign_moderator::AssignModerator,
@@ -4814,6 +5094,7 @@ impl ToolsOzoneReportService {
     /// Close all reports on a subject matching the given criteria.
     ///
     /// Sends a [`crate::api::tools::ozone::report::close_reports::CloseReports`].
+    #[inline]
     pub fn close_reports(
         &self,
         request: &crate::api::tools::ozone::report::close_reports::CloseReports,
@@ -4829,6 +5110,7 @@ impl ToolsOzoneReportService {
     /// Register an activity on a report.
     ///
     /// Sends a [`crate::api::tools::ozone::report::create_activity::CreateActivity`].
+    #[inline]
     pub fn create_activity(
         &self,
         request: &crate::api::tools::ozone::report::create_activity::CreateActivity,
@@ -4842,6 +5124,7 @@ impl ToolsOzoneReportService {
     /// Get assignments for reports.
     ///
     /// Sends a [`crate::api::tools::ozone::report::get_assignments::GetAssignments`].
+    #[inline]
     pub fn get_assignments(
         &self,
         request: &crate::api::tools::ozone::report::get_assignments::GetAssignments,
@@ -4855,6 +5138,7 @@ impl ToolsOzoneReportService {
     /// Get historical daily report statistics.
     ///
     /// Sends a [`crate::api::tools::ozone::report::get_historical_stats::GetHistoricalStats`].
+    #[inline]
     pub fn get_historical_stats(
         &self,
         request: &crate::api::tools::ozone::report::get_historical_stats::GetHistoricalStats,
@@ -4868,6 +5152,7 @@ impl ToolsOzoneReportService {
     /// Get the most recent report.
     ///
     /// Sends a [`crate::api::tools::ozone::report::get_latest_report::GetLatestReport`].
+    #[inline]
     pub fn get_latest_report(
         &self,
         request: &crate::api::tools::ozone::report::get_latest_report::GetLatestReport,
@@ -4881,6 +5166,7 @@ impl ToolsOzoneReportService {
     /// Get live report statistics from the past 24 hours.
     ///
     /// Sends a [`crate::api::tools::ozone::report::get_live_stats::GetLiveStats`].
+    #[inline]
     pub fn get_live_stats(
         &self,
         request: &crate::api::tools::ozone::report::get_live_stats::GetLiveStats,
@@ -4896,6 +5182,7 @@ impl ToolsOzoneReportService {
     /// Get details about a single moderation report by ID.
     ///
     /// Sends a [`crate::api::tools::ozone::report::get_report::GetReport`].
+    #[inline]
     pub fn get_report(
         &self,
         request: &crate::api::tools::ozone::report::get_report::GetReport,
@@ -4911,6 +5198,7 @@ impl ToolsOzoneReportService {
     /// List all activities for a report, sorted most-recent-first.
     ///
     /// Sends a [`crate::api::tools::ozone::report::list_activities::ListActivities`].
+    #[inline]
     pub fn list_activities(
         &self,
         request: &crate::api::tools::ozone::report::list_activities::ListActivities,
@@ -4924,6 +5212,7 @@ impl ToolsOzoneReportService {
     /// Query report activities across all reports, ordered by createdAt.
     ///
     /// Sends a [`crate::api::tools::ozone::report::query_activities::QueryActivities`].
+    #[inline]
     pub fn query_activities(
         &self,
         request: &crate::api::tools::ozone::report::query_activities::QueryActivities,
@@ -4937,6 +5226,7 @@ impl ToolsOzoneReportService {
     /// View moderation reports.
     ///
     /// Sends a [`crate::api::tools::ozone::report::query_reports::QueryReports`].
+    #[inline]
     pub fn query_reports(
         &self,
         request: &crate::api::tools::ozone::report::query_reports::QueryReports,
@@ -4952,6 +5242,7 @@ impl ToolsOzoneReportService {
     /// Manually reassign a report to a different queue (or unassign it).
     ///
     /// Sends a [`crate::api::tools::ozone::report::reassign_queue::ReassignQueue`].
+    #[inline]
     pub fn reassign_queue(
         &self,
         request: &crate::api::tools::ozone::report::reassign_queue::ReassignQueue,
@@ -4967,6 +5258,7 @@ impl ToolsOzoneReportService {
     /// Recompute report statistics for a date range.
     ///
     /// Sends a [`crate::api::tools::ozone::report::refresh_stats::RefreshStats`].
+    #[inline]
     pub fn refresh_stats(
         &self,
         request: &crate::api::tools::ozone::report::refresh_stats::RefreshStats,
@@ -4982,6 +5274,7 @@ impl ToolsOzoneReportService {
     /// Remove report assignment.
     ///
     /// Sends a [`crate::api::tools::ozone::report::unassign_moderator::UnassignModerator`].
+    #[inline]
     pub fn unassign_moderator(
         &self,
         request: &crate::api::tools::ozone::report::unassign_moderator::UnassignModerator,
@@ -5013,6 +5306,7 @@ impl ToolsOzoneSafelinkService {
     /// Add a new URL safety rule
     ///
     /// Sends a [`crate::api::tools::ozone::safelink::add_rule::AddRule`].
+    #[inline]
     pub fn add_rule(
         &self,
         request: &crate::api::tools::ozone::safelink::add_rule::AddRule,
@@ -5026,6 +5320,7 @@ impl ToolsOzoneSafelinkService {
     /// Query URL safety audit events
     ///
     /// Sends a [`crate::api::tools::ozone::safelink::query_events::QueryEvents`].
+    #[inline]
     pub fn query_events(
         &self,
         request: &crate::api::tools::ozone::safelink::query_events::QueryEvents,
@@ -5041,6 +5336,7 @@ impl ToolsOzoneSafelinkService {
     /// Query URL safety rules
     ///
     /// Sends a [`crate::api::tools::ozone::safelink::query_rules::QueryRules`].
+    #[inline]
     pub fn query_rules(
         &self,
         request: &crate::api::tools::ozone::safelink::query_rules::QueryRules,
@@ -5056,6 +5352,7 @@ impl ToolsOzoneSafelinkService {
     /// Remove an existing URL safety rule
     ///
     /// Sends a [`crate::api::tools::ozone::safelink::remove_rule::RemoveRule`].
+    #[inline]
     pub fn remove_rule(
         &self,
         request: &crate::api::tools::ozone::safelink::remove_rule::RemoveRule,
@@ -5071,6 +5368,7 @@ impl ToolsOzoneSafelinkService {
     /// Update an existing URL safety rule
     ///
     /// Sends a [`crate::api::tools::ozone::safelink::update_rule::UpdateRule`].
+    #[inline]
     pub fn update_rule(
         &self,
         request: &crate::api::tools::ozone::safelink::update_rule::UpdateRule,
@@ -5104,6 +5402,7 @@ impl ToolsOzoneServerService {
     /// Get details about ozone's server configuration.
     ///
     /// Sends a [`crate::api::tools::ozone::server::get_config::GetConfig`].
+    #[inline]
     pub fn get_config(
         &self,
         request: &crate::api::tools::ozone::server::get_config::GetConfig,
@@ -5137,6 +5436,7 @@ impl ToolsOzoneSetService {
     /// Add values to a specific set.
     ///
     /// Sends a [`crate::api::tools::ozone::set::add_values::AddValues`].
+    #[inline]
     pub fn add_values(
         &self,
         request: &crate::api::tools::ozone::set::add_values::AddValues,
@@ -5150,6 +5450,7 @@ impl ToolsOzoneSetService {
     /// Delete an entire set.
     ///
     /// Sends a [`crate::api::tools::ozone::set::delete_set::DeleteSet`].
+    #[inline]
     pub fn delete_set(
         &self,
         request: &crate::api::tools::ozone::set::delete_set::DeleteSet,
@@ -5163,6 +5464,7 @@ impl ToolsOzoneSetService {
     /// Delete values from a specific set.
     ///
     /// Sends a [`crate::api::tools::ozone::set::delete_values::DeleteValues`].
+    #[inline]
     pub fn delete_values(
         &self,
         request: &crate::api::tools::ozone::set::delete_values::DeleteValues,
@@ -5178,6 +5480,7 @@ impl ToolsOzoneSetService {
     /// Get a specific set and its values
     ///
     /// Sends a [`crate::api::tools::ozone::set::get_values::GetValues`].
+    #[inline]
     pub fn get_values(
         &self,
         request: &crate::api::tools::ozone::set::get_values::GetValues,
@@ -5191,6 +5494,7 @@ impl ToolsOzoneSetService {
     /// Query available sets
     ///
     /// Sends a [`crate::api::tools::ozone::set::query_sets::QuerySets`].
+    #[inline]
     pub fn query_sets(
         &self,
         request: &crate::api::tools::ozone::set::query_sets::QuerySets,
@@ -5204,6 +5508,7 @@ impl ToolsOzoneSetService {
     /// Create or update set metadata
     ///
     /// Sends a [`crate::api::tools::ozone::set::upsert_set::UpsertSet`].
+    #[inline]
     pub fn upsert_set(
         &self,
         request: &crate::api::tools::ozone::set::upsert_set::UpsertSet,
@@ -5235,6 +5540,7 @@ impl ToolsOzoneSettingService {
     /// List settings with optional filtering
     ///
     /// Sends a [`crate::api::tools::ozone::setting::list_options::ListOptions`].
+    #[inline]
     pub fn list_options(
         &self,
         request: &crate::api::tools::ozone::setting::list_options::ListOptions,
@@ -5250,6 +5556,7 @@ impl ToolsOzoneSettingService {
     /// Delete settings by key
     ///
     /// Sends a [`crate::api::tools::ozone::setting::remove_options::RemoveOptions`].
+    #[inline]
     pub fn remove_options(
         &self,
         request: &crate::api::tools::ozone::setting::remove_options::RemoveOptions,
@@ -5263,6 +5570,7 @@ impl ToolsOzoneSettingService {
     /// Create or update setting option
     ///
     /// Sends a [`crate::api::tools::ozone::setting::upsert_option::UpsertOption`].
+    #[inline]
     pub fn upsert_option(
         &self,
         request: &crate::api::tools::ozone::setting::upsert_option::UpsertOption,
@@ -5296,6 +5604,7 @@ impl ToolsOzoneSignatureService {
     /// Find all correlated threat signatures between 2 or more accounts.
     ///
     /// Sends a [`crate::api::tools::ozone::signature::find_correlation::FindCorrelation`].
+    #[inline]
     pub fn find_correlation(
         &self,
         request: &crate::api::tools::ozone::signature::find_correlation::FindCorrelation,
@@ -5309,6 +5618,7 @@ impl ToolsOzoneSignatureService {
     /// Get accounts that share some matching threat signatures with the root account.
     ///
     /// Sends a [`crate::api::tools::ozone::signature::find_related_accounts::FindRelatedAccounts`].
+    #[inline]
     pub fn find_related_accounts(
         &self,
         request: &crate::api::tools::ozone::signature::find_related_accounts::FindRelatedAccounts,
@@ -5322,6 +5632,7 @@ impl ToolsOzoneSignatureService {
     /// Search for accounts that match one or more threat signature values.
     ///
     /// Sends a [`crate::api::tools::ozone::signature::search_accounts::SearchAccounts`].
+    #[inline]
     pub fn search_accounts(
         &self,
         request: &crate::api::tools::ozone::signature::search_accounts::SearchAccounts,
@@ -5353,6 +5664,7 @@ impl ToolsOzoneTeamService {
     /// Add a member to the ozone team.
     ///
     /// Sends a [`crate::api::tools::ozone::team::add_member::AddMember`].
+    #[inline]
     pub fn add_member(
         &self,
         request: &crate::api::tools::ozone::team::add_member::AddMember,
@@ -5366,6 +5678,7 @@ impl ToolsOzoneTeamService {
     /// Delete a member from ozone team.
     ///
     /// Sends a [`crate::api::tools::ozone::team::delete_member::DeleteMember`].
+    #[inline]
     pub fn delete_member(
         &self,
         request: &crate::api::tools::ozone::team::delete_member::DeleteMember,
@@ -5381,6 +5694,7 @@ impl ToolsOzoneTeamService {
     /// List all members with access to the ozone service.
     ///
     /// Sends a [`crate::api::tools::ozone::team::list_members::ListMembers`].
+    #[inline]
     pub fn list_members(
         &self,
         request: &crate::api::tools::ozone::team::list_members::ListMembers,
@@ -5396,6 +5710,7 @@ impl ToolsOzoneTeamService {
     /// Update a member in the ozone service.
     ///
     /// Sends a [`crate::api::tools::ozone::team::update_member::UpdateMember`].
+    #[inline]
     pub fn update_member(
         &self,
         request: &crate::api::tools::ozone::team::update_member::UpdateMember,
@@ -5429,6 +5744,7 @@ impl ToolsOzoneVerificationService {
     /// Grant verifications to multiple subjects.
     ///
     /// Sends a [`crate::api::tools::ozone::verification::grant_verifications::GrantVerifications`].
+    #[inline]
     pub fn grant_verifications(
         &self,
         request: &crate::api::tools::ozone::verification::grant_verifications::GrantVerifications,
@@ -5442,6 +5758,7 @@ impl ToolsOzoneVerificationService {
     /// List verifications
     ///
     /// Sends a [`crate::api::tools::ozone::verification::list_verifications::ListVerifications`].
+    #[inline]
     pub fn list_verifications(
         &self,
         request: &crate::api::tools::ozone::verification::list_verifications::ListVerifications,
@@ -5455,6 +5772,7 @@ impl ToolsOzoneVerificationService {
     /// Revoke previously granted verifications in batches of up to 100.
     ///
     /// Sends a [`crate::api::tools::ozone::verification::revoke_verifications::RevokeVerifications`].
+    #[inline]
     pub fn revoke_verifications(
         &self,
         request: &crate::api::tools::ozone::verification::revoke_verifications::RevokeVerifications,
