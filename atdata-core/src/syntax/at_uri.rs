@@ -73,7 +73,9 @@ fn validate(s: &str) -> Result<Meta, SyntaxError> {
     let Some(rest) = s.strip_prefix(PREFIX) else {
         return Err(err("must start with \"at://\""));
     };
-    if rest.bytes().any(|c| c == b'?' || c == b'#') {
+    // Two byte searches (`memchr`, several bytes per step) rather than one loop testing each
+    // byte twice: validators run this on every reference in every record.
+    if rest.as_bytes().contains(&b'?') || rest.as_bytes().contains(&b'#') {
         return Err(err("query and fragment parts are not supported"));
     }
 
