@@ -61,11 +61,6 @@ pub(crate) trait Node: Sized {
 
     /// What kind of value this is, borrowing its contents.
     fn view(&self) -> View<'_, Self>;
-
-    /// Brings the value's memory into cache before the walk reads it; nothing by default.
-    /// See [`warm_value`] for why owned `Value`s want it.
-    #[inline]
-    fn warm(&self) {}
 }
 
 /// A map of a [`Node`] representation.
@@ -125,59 +120,6 @@ impl Node for Value {
             Value::Map(map) => View::Map(map),
         }
     }
-
-    #[inline]
-    fn warm(&self) {
-        let mut budget = WARM_BUDGET;
-        // `black_box` keeps the reads: their only purpose is their effect on the cache.
-        std::hint::black_box(warm_value(self, WARM_DEPTH, &mut budget));
-    }
-}
-
-/// How deep [`warm_value`] goes: records nest a handful of levels (a post's embed images are
-/// five deep); deeper data is walked cold, and the recursion stays bounded whatever the input.
-const WARM_DEPTH: usize = 8;
-
-/// How many values [`warm_value`] reads at most: more than a large record holds, few enough
-/// that the pass stays cheap beside the walk (which may stop early on invalid data), and what
-/// it loads still fits in the first-level cache when the walk starts.
-const WARM_BUDGET: usize = 256;
-
-/// Reads the first byte of every key and string of `value` (up to `depth` levels and `budget`
-/// values), returning a meaningless sum of them.
-///
-/// Why: an owned `Value` keeps each map in B-tree nodes and each key and string in its own
-/// heap allocation, so a record not in cache costs some twenty cache misses. The walk takes
-/// them one after another, as each comes between checks that run for hundreds of instructions
-/// and fill the processor's reordering window. This loop does nothing but independent loads,
-/// so the processor has many of those misses in flight at once; the walk then finds the
-/// data in cache. Profiling `bench/lexicon/compare` showed the walk stalled on exactly these
-/// loads (a B-tree node's length, a key's bytes) for most of its time; with this pass, its
-/// owned `Value`s (parsed from JSON) validate 20-45% faster, and no slower when in cache.
-/// How much it gains depends on where the allocator put the value: on likes decoded from
-/// DAG-CBOR (criterion's `like`) it measured about 10% slower, all kinds mixed about even.
-fn warm_value(value: &Value, depth: usize, budget: &mut usize) -> usize {
-    if *budget == 0 {
-        return 0;
-    }
-    *budget -= 1;
-    match value {
-        Value::String(s) => first_byte(s),
-        Value::Array(items) if depth > 0 => items.iter().fold(0, |sum, item| {
-            sum.wrapping_add(warm_value(item, depth - 1, budget))
-        }),
-        Value::Map(map) if depth > 0 => map.iter().fold(0, |sum, (key, item)| {
-            sum.wrapping_add(first_byte(key))
-                .wrapping_add(warm_value(item, depth - 1, budget))
-        }),
-        _ => 0,
-    }
-}
-
-/// The first byte of `s`, or 0: one read of the cache line holding the start of `s`.
-#[inline]
-fn first_byte(s: &str) -> usize {
-    s.as_bytes().first().map_or(0, |&b| usize::from(b))
 }
 
 impl MapNode<Value> for Map {

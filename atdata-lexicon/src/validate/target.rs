@@ -51,7 +51,6 @@ impl<'c> Walker<'c> {
 
     /// Validates `value` as `target`.
     pub(crate) fn run<D: Node>(&mut self, target: Target<'_>, value: &D) -> Flow {
-        value.warm();
         match target {
             Target::Record(nsid) => self.record(nsid, value),
             Target::Def(def) => self.def(def, value),
