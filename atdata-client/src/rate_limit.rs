@@ -57,11 +57,13 @@ impl RateLimit {
         let number = |name: &str| text(name).and_then(|v| v.parse::<u64>().ok());
         let limit = number("ratelimit-limit");
         let remaining = number("ratelimit-remaining");
-        let reset = number("ratelimit-reset").map(|n| {
+        // `checked_add`: a server can send any number, and a time past what the system clock
+        // can hold is no reset time at all (rather than a panic).
+        let reset = number("ratelimit-reset").and_then(|n| {
             if n >= EPOCH_THRESHOLD {
-                UNIX_EPOCH + Duration::from_secs(n)
+                UNIX_EPOCH.checked_add(Duration::from_secs(n))
             } else {
-                SystemTime::now() + Duration::from_secs(n)
+                SystemTime::now().checked_add(Duration::from_secs(n))
             }
         });
         let policy = text("ratelimit-policy").map(str::to_owned);
@@ -127,5 +129,38 @@ mod tests {
         assert_eq!(limit.remaining, None);
         assert!(!limit.is_exhausted());
         assert_eq!(limit.policy.as_deref(), Some("100;w=60"));
+    }
+    #[test]
+    fn a_reset_past_what_the_clock_holds_is_dropped() {
+        let limit = RateLimit::from_headers(&headers(&[
+            ("ratelimit-remaining", "0"),
+            ("ratelimit-reset", "18446744073709551615"),
+        ]))
+        .unwrap();
+        assert_eq!(limit.reset, None);
+        assert_eq!(limit.reset_in(), None);
+        assert!(limit.is_exhausted());
+    }
+
+    proptest::proptest! {
+        /// Any header values a server sends: reading them returns (and never panics).
+        #[test]
+        fn any_header_values_are_read_without_panicking(
+            limit in "[ -~]{0,24}", remaining in "[ -~]{0,24}",
+            // Numbers of any size (up to u64::MAX and past it) as well as junk.
+            reset in "[0-9]{1,22}|[ -~]{0,24}",
+            policy in "[ -~]{0,48}",
+        ) {
+            let headers = headers(&[
+                ("ratelimit-limit", &limit),
+                ("ratelimit-remaining", &remaining),
+                ("ratelimit-reset", &reset),
+                ("ratelimit-policy", &policy),
+            ]);
+            if let Some(parsed) = RateLimit::from_headers(&headers) {
+                let _ = parsed.reset_in();
+                let _ = parsed.is_exhausted();
+            }
+        }
     }
 }

@@ -176,6 +176,11 @@ fn parse_http_date(text: &str) -> Option<SystemTime> {
         _ => return None,
     };
     let year: i64 = parts.next()?.parse().ok()?;
+    // IMF-fixdate years have four digits; anything else is not a date (and a huge year would
+    // overflow the arithmetic below).
+    if !(1..=9999).contains(&year) {
+        return None;
+    }
     let mut clock = parts.next()?.split(':');
     let hour: u64 = clock.next()?.parse().ok()?;
     let minute: u64 = clock.next()?.parse().ok()?;
@@ -186,7 +191,7 @@ fn parse_http_date(text: &str) -> Option<SystemTime> {
     }
     let days = days_from_civil(year, month, day);
     let seconds = u64::try_from(days).ok()? * 86_400 + hour * 3_600 + minute * 60 + second;
-    Some(UNIX_EPOCH + Duration::from_secs(seconds))
+    UNIX_EPOCH.checked_add(Duration::from_secs(seconds))
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -257,6 +262,38 @@ mod tests {
         }
         for status in [200, 400, 401, 404, 413, 501, 505] {
             assert!(!status_is_transient(status), "{status}");
+        }
+    }
+    #[test]
+    fn absurd_dates_and_numbers_are_refused_not_panicked_on() {
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 99999999999 08:49:37 GMT"),
+            None
+        );
+        assert_eq!(parse_retry_after("Sun, 06 Nov -4 08:49:37 GMT"), None);
+        assert_eq!(
+            parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT").map(|d| d > Duration::ZERO),
+            Some(true)
+        );
+        assert_eq!(
+            parse_retry_after("18446744073709551615"),
+            Some(Duration::from_secs(u64::MAX))
+        );
+    }
+
+    proptest::proptest! {
+        /// Whatever a server sends as `retry-after`, reading it returns (and never panics).
+        #[test]
+        fn retry_after_never_panics(text in "\\PC{0,48}") {
+            let _ = parse_retry_after(&text);
+        }
+
+        #[test]
+        fn http_dates_with_any_numbers_never_panic(
+            day: u32, year: i64, hour: u64, minute: u64, second: u64,
+        ) {
+            let text = format!("Sun, {day:02} Nov {year} {hour:02}:{minute:02}:{second:02} GMT");
+            let _ = parse_retry_after(&text);
         }
     }
 }

@@ -177,7 +177,8 @@ impl Session {
     /// When the access token expires, read from its `exp` claim; `None` when the token is not
     /// a JWT the client can read (the server decides anyway: this only saves a round trip).
     pub fn access_expires_at(&self) -> Option<SystemTime> {
-        jwt_claims(self.access_jwt()).map(|claims| UNIX_EPOCH + Duration::from_secs(claims.exp))
+        jwt_claims(self.access_jwt())
+            .and_then(|claims| UNIX_EPOCH.checked_add(Duration::from_secs(claims.exp)))
     }
 
     /// When the client should refresh the tokens ahead of need, on the local monotonic clock;
@@ -195,13 +196,16 @@ impl Session {
         // A tenth of a short lifetime, so a token that lives for seconds is not refreshed on
         // every call.
         let ahead = lifetime.map_or(REFRESH_AHEAD, |lifetime| REFRESH_AHEAD.min(lifetime / 10));
+        // The claims come from outside: a time too far off for the clocks to hold means no
+        // early refresh, never a panic.
         let left = match (fresh, lifetime) {
             (true, Some(lifetime)) => lifetime,
-            _ => (UNIX_EPOCH + Duration::from_secs(claims.exp))
+            _ => UNIX_EPOCH
+                .checked_add(Duration::from_secs(claims.exp))?
                 .duration_since(SystemTime::now())
                 .unwrap_or(Duration::ZERO),
         };
-        Some(Instant::now() + left.saturating_sub(ahead))
+        Instant::now().checked_add(left.saturating_sub(ahead))
     }
 
     /// The session as a string to store and give to [`Session::import`] or
@@ -434,5 +438,30 @@ mod tests {
             "r".into(),
         );
         assert!(opaque.refresh_due(true).is_none());
+    }
+    proptest::proptest! {
+        /// Any `iat`/`exp` in a token (they come from the server, or from an imported string):
+        /// the expiry and the early-refresh time are computed or absent, never a panic.
+        #[test]
+        fn any_token_times_are_handled(iat: Option<u64>, exp: u64, fresh: bool) {
+            let claims = match iat {
+                Some(iat) => format!(r#"{{"iat": {iat}, "exp": {exp}}}"#),
+                None => format!(r#"{{"exp": {exp}}}"#),
+            };
+            let session = Session::new(
+                "did:plc:abc123".parse().unwrap(),
+                "alice.test".parse().unwrap(),
+                jwt(&claims),
+                "r".into(),
+            );
+            let _ = session.access_expires_at();
+            let _ = session.refresh_due(fresh);
+        }
+
+        /// Any string given to `import`: a session or an error, never a panic.
+        #[test]
+        fn import_never_panics(text in "\\PC{0,200}") {
+            let _ = Session::import(&text);
+        }
     }
 }
