@@ -917,9 +917,11 @@ mod early_refresh {
         )
     }
 
-    /// Issues tokens that live `lifetime` seconds; logs what each request carried.
+    /// Issues tokens that live `lifetime` seconds by a clock `skew` seconds off ours; logs what
+    /// each request carried.
     struct Issuer {
         lifetime: u64,
+        skew: i64,
         issued: AtomicUsize,
         log: Mutex<Vec<String>>,
     }
@@ -948,7 +950,7 @@ mod early_refresh {
             match request.nsid() {
                 "com.atproto.server.createSession" | "com.atproto.server.refreshSession" => {
                     let n = self.issued.fetch_add(1, Ordering::SeqCst) + 1;
-                    let issued_at = now();
+                    let issued_at = now().saturating_add_signed(self.skew);
                     Reply::json(
                         200,
                         json!({
@@ -967,9 +969,10 @@ mod early_refresh {
         }
     }
 
-    async fn server(lifetime: u64) -> (Arc<Issuer>, FakeServer) {
+    async fn server(lifetime: u64, skew: i64) -> (Arc<Issuer>, FakeServer) {
         let issuer = Arc::new(Issuer {
             lifetime,
+            skew,
             issued: AtomicUsize::new(0),
             log: Mutex::new(Vec::new()),
         });
@@ -980,7 +983,7 @@ mod early_refresh {
 
     #[tokio::test]
     async fn a_resumed_session_about_to_expire_is_refreshed_before_the_call() {
-        let (issuer, server) = server(3600).await;
+        let (issuer, server) = server(3600, 0).await;
         // Issued an hour ago, 30 seconds left: inside the minute the client refreshes ahead.
         let t = now();
         let exported = json!({
@@ -1003,12 +1006,14 @@ mod early_refresh {
 
     #[tokio::test]
     async fn a_fresh_token_is_used_until_near_its_end_whatever_the_clocks_say() {
-        // Lifetime 3 s: the client refreshes in its last tenth (0.3 s).
-        let (issuer, server) = server(3).await;
+        // The server's clock is an hour behind ours, so by our clock its tokens expired before
+        // they were issued; a client trusting `exp` would refresh before every call. Lifetime
+        // 4 s: the client refreshes in the token's last tenth (0.4 s), counted from receipt.
+        let (issuer, server) = server(4, -3600).await;
         let client = client(&server);
         client.login("alice.test", "password").await.expect("login");
         client.send(&GetSession::new()).await.expect("getSession");
-        tokio::time::sleep(Duration::from_millis(2800)).await;
+        tokio::time::sleep(Duration::from_millis(3700)).await;
         client.send(&GetSession::new()).await.expect("getSession");
         assert_eq!(
             *issuer.log.lock().expect("lock"),
@@ -1023,7 +1028,7 @@ mod early_refresh {
 
     #[tokio::test]
     async fn a_resumed_session_with_time_left_is_not_refreshed() {
-        let (issuer, server) = server(3600).await;
+        let (issuer, server) = server(3600, 0).await;
         let t = now();
         let exported = json!({
             "version": 1, "did": "did:plc:abc123", "handle": "alice.test",
