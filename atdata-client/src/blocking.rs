@@ -106,10 +106,7 @@ fn send_on<R: XrpcRequest>(
     let received = runtime
         .block_on(client.perform(&call, options))
         .map_err(Error::typed)?;
-    R::decode_output(received.into_body()).map_err(|source| Error::Decode {
-        nsid: R::NSID.into(),
-        source,
-    })
+    crate::Client::decode(R::NSID, received, R::decode_output).map_err(Error::typed)
 }
 
 impl ClientBuilder {

@@ -318,10 +318,7 @@ impl Client {
     ) -> Result<R::Output, Error<R::Error>> {
         let call = Call::for_request(request).map_err(Error::typed)?;
         let received = self.perform(&call, options).await.map_err(Error::typed)?;
-        R::decode_output(received.into_body()).map_err(|source| Error::Decode {
-            nsid: R::NSID.into(),
-            source,
-        })
+        Client::decode(R::NSID, received, R::decode_output).map_err(Error::typed)
     }
 
     /// Sends `call` with the session's credentials, refreshing once if the token expired.

@@ -981,17 +981,23 @@ mod early_refresh {
         (issuer, server)
     }
 
+    /// A client resumed from an exported session whose access token (generation 0) was issued
+    /// at `iat` and expires at `exp`.
+    fn resumed(server: &FakeServer, iat: u64, exp: u64) -> Client {
+        let exported = json!({
+            "version": 1, "did": "did:plc:abc123", "handle": "alice.test",
+            "accessJwt": jwt(0, iat, exp), "refreshJwt": "refresh-0",
+        })
+        .to_string();
+        Client::from_session(&server.url, &exported).expect("client")
+    }
+
     #[tokio::test]
     async fn a_resumed_session_about_to_expire_is_refreshed_before_the_call() {
         let (issuer, server) = server(3600, 0).await;
         // Issued an hour ago, 30 seconds left: inside the minute the client refreshes ahead.
         let t = now();
-        let exported = json!({
-            "version": 1, "did": "did:plc:abc123", "handle": "alice.test",
-            "accessJwt": jwt(0, t - 3570, t + 30), "refreshJwt": "refresh-0",
-        })
-        .to_string();
-        let client = Client::from_session(&server.url, &exported).expect("client");
+        let client = resumed(&server, t - 3570, t + 30);
         client.send(&GetSession::new()).await.expect("getSession");
         client.send(&GetSession::new()).await.expect("getSession");
         assert_eq!(
@@ -1030,12 +1036,7 @@ mod early_refresh {
     async fn a_resumed_session_with_time_left_is_not_refreshed() {
         let (issuer, server) = server(3600, 0).await;
         let t = now();
-        let exported = json!({
-            "version": 1, "did": "did:plc:abc123", "handle": "alice.test",
-            "accessJwt": jwt(0, t - 60, t + 3540), "refreshJwt": "refresh-0",
-        })
-        .to_string();
-        let client = Client::from_session(&server.url, &exported).expect("client");
+        let client = resumed(&server, t - 60, t + 3540);
         client.send(&GetSession::new()).await.expect("getSession");
         assert_eq!(
             *issuer.log.lock().expect("lock"),
