@@ -8,7 +8,7 @@ use std::time::Instant;
 use atdata_core::xrpc::{Body, BodyError, QueryParams, XrpcMethod, XrpcRequest};
 use serde::Serialize;
 
-use crate::client::{Auth, Call};
+use crate::client::{Auth, Call, Inner};
 use crate::com::atproto::server::{create_account, create_session, refresh_session, DeleteSession};
 use crate::session::SessionOutput;
 use crate::{Account, CallOptions, Client, Error, Session, SessionError};
@@ -276,88 +276,10 @@ impl Client {
     pub async fn refresh_session(&self) -> Result<Account, Error<refresh_session::Error>> {
         let _in_flight = self.inner.session.refresh.lock().await;
         let snapshot = self.inner.session.snapshot();
-        self.refresh_locked(snapshot.session.as_deref())
+        self.inner
+            .refresh_locked(snapshot.session.as_deref())
             .await
             .map(|session| session.account())
-    }
-
-    /// Refreshes the session unless it changed since generation `seen` (another caller
-    /// refreshed it while this one waited for the lock): however many calls find the token
-    /// expired at once, one refresh goes out.
-    pub(crate) async fn refresh_after(
-        &self,
-        seen: u64,
-        nsid: Cow<'static, str>,
-    ) -> Result<(), Error> {
-        let _in_flight = self.inner.session.refresh.lock().await;
-        let snapshot = self.inner.session.snapshot();
-        if snapshot.generation != seen {
-            return match snapshot.session {
-                Some(_) => Ok(()),
-                None => Err(Error::NotLoggedIn { nsid }),
-            };
-        }
-        match self.refresh_locked(snapshot.session.as_deref()).await {
-            Ok(_) => Ok(()),
-            Err(e) => Err(Error::Refresh {
-                nsid,
-                source: Box::new(e.erase()),
-            }),
-        }
-    }
-
-    /// Sends `refreshSession` with the refresh token of `session`; the caller holds the
-    /// refresh lock. A refused refresh token ends the session.
-    async fn refresh_locked(
-        &self,
-        session: Option<&Session>,
-    ) -> Result<Arc<Session>, Error<refresh_session::Error>> {
-        let nsid = RefreshSession::NSID;
-        let not_logged_in = || Error::NotLoggedIn { nsid: nsid.into() };
-        let session = session.ok_or_else(not_logged_in)?;
-        let call = Call::for_request(&RefreshSession).map_err(Error::typed)?;
-        let base = session.pds.as_deref().unwrap_or(self.service());
-        let result = self
-            .attempts(
-                &call,
-                &CallOptions::new(),
-                base,
-                Some(session.refresh_jwt()),
-            )
-            .await
-            .and_then(|received| Client::decode(nsid, received, RefreshSession::decode_output))
-            .map_err(Error::typed);
-        match result {
-            Ok(output) => {
-                let mut refreshed = output.into_session();
-                // refreshSession may omit the DID document; keep the PDS we knew.
-                if refreshed.pds.is_none() {
-                    refreshed.pds = session.pds.clone();
-                }
-                tracing::debug!("session refreshed");
-                self.inner
-                    .session
-                    .replace(Some(refreshed), SessionChange::Refreshed);
-                self.inner
-                    .session
-                    .snapshot()
-                    .session
-                    .ok_or_else(not_logged_in)
-            }
-            Err(e) => {
-                if matches!(
-                    e,
-                    Error::Xrpc {
-                        status: 400 | 401,
-                        ..
-                    }
-                ) {
-                    tracing::info!(error = %e, "refresh token refused; session ended");
-                    self.inner.session.replace(None, SessionChange::Expired);
-                }
-                Err(e)
-            }
-        }
     }
 
     /// Logs out: revokes the refresh token on the server (`com.atproto.server.deleteSession`)
@@ -419,5 +341,81 @@ impl Client {
             .listener
             .write()
             .unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(callback));
+    }
+}
+
+impl Inner {
+    /// Refreshes the session unless it changed since generation `seen` (another caller
+    /// refreshed it while this one waited for the lock): however many calls find the token
+    /// expired at once, one refresh goes out.
+    pub(crate) async fn refresh_after(
+        &self,
+        seen: u64,
+        nsid: Cow<'static, str>,
+    ) -> Result<(), Error> {
+        let _in_flight = self.session.refresh.lock().await;
+        let snapshot = self.session.snapshot();
+        if snapshot.generation != seen {
+            return match snapshot.session {
+                Some(_) => Ok(()),
+                None => Err(Error::NotLoggedIn { nsid }),
+            };
+        }
+        match self.refresh_locked(snapshot.session.as_deref()).await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(Error::Refresh {
+                nsid,
+                source: Box::new(e.erase()),
+            }),
+        }
+    }
+
+    /// Sends `refreshSession` with the refresh token of `session`; the caller holds the
+    /// refresh lock. A refused refresh token ends the session.
+    async fn refresh_locked(
+        &self,
+        session: Option<&Session>,
+    ) -> Result<Arc<Session>, Error<refresh_session::Error>> {
+        let nsid = RefreshSession::NSID;
+        let not_logged_in = || Error::NotLoggedIn { nsid: nsid.into() };
+        let session = session.ok_or_else(not_logged_in)?;
+        let call = Call::for_request(&RefreshSession).map_err(Error::typed)?;
+        let base = session.pds.as_deref().unwrap_or(&self.service);
+        let result = self
+            .attempts(
+                &call,
+                &CallOptions::new(),
+                base,
+                Some(session.refresh_jwt()),
+            )
+            .await
+            .and_then(|received| Client::decode(nsid, received, RefreshSession::decode_output))
+            .map_err(Error::typed);
+        match result {
+            Ok(output) => {
+                let mut refreshed = output.into_session();
+                // refreshSession may omit the DID document; keep the PDS we knew.
+                if refreshed.pds.is_none() {
+                    refreshed.pds = session.pds.clone();
+                }
+                tracing::debug!("session refreshed");
+                self.session
+                    .replace(Some(refreshed), SessionChange::Refreshed);
+                self.session.snapshot().session.ok_or_else(not_logged_in)
+            }
+            Err(e) => {
+                if matches!(
+                    e,
+                    Error::Xrpc {
+                        status: 400 | 401,
+                        ..
+                    }
+                ) {
+                    tracing::info!(error = %e, "refresh token refused; session ended");
+                    self.session.replace(None, SessionChange::Expired);
+                }
+                Err(e)
+            }
+        }
     }
 }

@@ -70,9 +70,10 @@ impl Client {
             .perform(&call, &CallOptions::new())
             .await
             .map_err(Error::typed)?;
-        let output: upload_blob::Output =
-            Client::decode(nsid, received, |body| crate::runtime::json_output(&body))
-                .map_err(Error::typed)?;
+        let output: upload_blob::Output = Client::decode(nsid, received, |body| {
+            atdata_core::runtime::json_output(&body)
+        })
+        .map_err(Error::typed)?;
         Ok(output.blob)
     }
 

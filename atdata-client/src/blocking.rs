@@ -68,7 +68,7 @@ impl std::fmt::Debug for Client {
 }
 
 /// The namespaced methods of the blocking client: `client.com.atproto.repo.create_record(&r)?`.
-type Services = crate::api::services::blocking::Services;
+type Services = crate::services::blocking::Services;
 
 /// What the blocking namespaced methods send through: the async client and the runtime that
 /// drives it. Holding both strongly makes no cycle, as the async client never refers back to

@@ -38,7 +38,14 @@ use crate::{BuildError, CallOptions, ClientBuilder, Error, RateLimit, RetryPolic
 #[derive(Clone)]
 pub struct Client {
     pub(crate) inner: Arc<Inner>,
+    /// The namespaced methods (`client.com.atproto.repo…`), reached through `Deref`. Apart
+    /// from `inner` because each namespace holds a strong handle to `inner`: inside it they
+    /// would make a reference cycle.
+    services: Arc<Services>,
 }
+
+/// The namespaced methods of the enabled namespaces.
+type Services = crate::services::Services;
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -66,7 +73,7 @@ pub(crate) struct Config {
 
 pub(crate) struct Inner {
     http: reqwest::Client,
-    service: String,
+    pub(crate) service: String,
     timeout: Option<std::time::Duration>,
     user_agent: HeaderValue,
     max_response_size: u64,
@@ -76,28 +83,35 @@ pub(crate) struct Inner {
     validate: Option<bool>,
     pub(crate) session: SessionSlot,
     last_rate_limit: Mutex<Option<RateLimit>>,
-    /// The namespaced methods (`client.com.atproto.repo…`), reached through `Deref`.
-    services: crate::api::services::Services,
 }
 
-/// What the generated namespaced methods send through: a weak reference to the client's
-/// shared state (a strong one would make every client a reference cycle).
+/// What the generated namespaced methods send through: a strong, cheap handle on the client's
+/// shared state (as atrium's namespaces hold theirs). The state never refers back to the
+/// namespaces, so there is no cycle, and a namespace cloned out of a client keeps working after
+/// the client is dropped.
 #[derive(Clone)]
-pub(crate) struct Handle(std::sync::Weak<Inner>);
+pub(crate) struct Handle(Arc<Inner>);
 
 impl Handle {
-    /// Sends `request` through the client this handle belongs to.
+    /// Sends `request` through the client state this handle shares.
     pub(crate) async fn send<R: XrpcRequest>(
         &self,
         request: &R,
     ) -> Result<R::Output, Error<R::Error>> {
-        match self.0.upgrade() {
-            Some(inner) => Client { inner }.send(request).await,
-            None => Err(Error::ClientDropped {
-                nsid: R::NSID.into(),
-            }),
-        }
+        send_via(&self.0, request, &CallOptions::default()).await
     }
+}
+
+/// Encodes `request`, performs it on `inner` and decodes the answer: [`Client::send_with`]
+/// and the namespaced methods both end here.
+async fn send_via<R: XrpcRequest>(
+    inner: &Inner,
+    request: &R,
+    options: &CallOptions,
+) -> Result<R::Output, Error<R::Error>> {
+    let call = Call::for_request(request).map_err(Error::typed)?;
+    let received = inner.perform(&call, options).await.map_err(Error::typed)?;
+    Client::decode(R::NSID, received, R::decode_output).map_err(Error::typed)
 }
 
 /// The namespaced form of every query and procedure, as in the Python SDK:
@@ -116,10 +130,10 @@ impl Handle {
 /// # Ok(()) }
 /// ```
 impl std::ops::Deref for Client {
-    type Target = crate::api::services::Services;
+    type Target = Services;
 
     fn deref(&self) -> &Self::Target {
-        &self.inner.services
+        &self.services
     }
 }
 
@@ -226,22 +240,21 @@ impl Client {
     }
 
     pub(crate) fn from_parts(config: Config) -> Client {
-        Client {
-            inner: Arc::new_cyclic(|weak| Inner {
-                http: config.http,
-                service: config.service,
-                timeout: config.timeout,
-                user_agent: config.user_agent,
-                max_response_size: config.max_response_size,
-                max_download_size: config.max_download_size,
-                retry: config.retry,
-                defaults: config.defaults,
-                validate: config.validate,
-                session: SessionSlot::new(config.session, config.listener),
-                last_rate_limit: Mutex::new(None),
-                services: crate::api::services::Services::new(&Handle(weak.clone())),
-            }),
-        }
+        let inner = Arc::new(Inner {
+            http: config.http,
+            service: config.service,
+            timeout: config.timeout,
+            user_agent: config.user_agent,
+            max_response_size: config.max_response_size,
+            max_download_size: config.max_download_size,
+            retry: config.retry,
+            defaults: config.defaults,
+            validate: config.validate,
+            session: SessionSlot::new(config.session, config.listener),
+            last_rate_limit: Mutex::new(None),
+        });
+        let services = Arc::new(Services::new(&Handle(inner.clone())));
+        Client { inner, services }
     }
 
     /// The service the client was made for.
@@ -316,11 +329,32 @@ impl Client {
         request: &R,
         options: &CallOptions,
     ) -> Result<R::Output, Error<R::Error>> {
-        let call = Call::for_request(request).map_err(Error::typed)?;
-        let received = self.perform(&call, options).await.map_err(Error::typed)?;
-        Client::decode(R::NSID, received, R::decode_output).map_err(Error::typed)
+        send_via(&self.inner, request, options).await
     }
 
+    /// Sends `call` with the session's credentials, refreshing once if the token expired.
+    pub(crate) async fn perform(
+        &self,
+        call: &Call<'_>,
+        options: &CallOptions,
+    ) -> Result<Received, Error> {
+        self.inner.perform(call, options).await
+    }
+
+    /// Decodes a received body with `decode`, naming `nsid` on failure.
+    pub(crate) fn decode<T>(
+        nsid: &'static str,
+        received: Received,
+        decode: impl FnOnce(Body) -> Result<T, atdata_core::xrpc::BodyError>,
+    ) -> Result<T, Error> {
+        decode(received.into_body()).map_err(|source| Error::Decode {
+            nsid: nsid.into(),
+            source,
+        })
+    }
+}
+
+impl Inner {
     /// Sends `call` with the session's credentials, refreshing once if the token expired.
     pub(crate) async fn perform(
         &self,
@@ -337,12 +371,12 @@ impl Client {
         // Session management (login, refresh, logout) is the PDS's own business: a default
         // service proxy or labeler list must not follow it there.
         let options = match call.auth {
-            Auth::Session => options.over(&self.inner.defaults),
+            Auth::Session => options.over(&self.defaults),
             Auth::Anonymous | Auth::Refresh => options.clone(),
         };
         let mut refreshed = false;
         loop {
-            let snapshot = self.inner.session.snapshot();
+            let snapshot = self.session.snapshot();
             if auth == Auth::Session
                 && !refreshed
                 && snapshot
@@ -361,7 +395,7 @@ impl Client {
                         continue;
                     }
                     // A refused refresh token ended the session: nothing left to call with.
-                    Err(e) if self.inner.session.snapshot().session.is_none() => return Err(e),
+                    Err(e) if self.session.snapshot().session.is_none() => return Err(e),
                     // The server could not be reached, say; the token may still be good.
                     Err(e) => {
                         tracing::debug!(nsid = %call.nsid, error = %e, "early refresh failed; using the current token");
@@ -370,11 +404,11 @@ impl Client {
             }
             let session = snapshot.session.as_deref();
             let (base, token) = match auth {
-                Auth::Anonymous => (self.inner.service.as_str(), None),
+                Auth::Anonymous => (self.service.as_str(), None),
                 Auth::Session => (
                     session
                         .and_then(|s| s.pds.as_deref())
-                        .unwrap_or(&self.inner.service),
+                        .unwrap_or(&self.service),
                     session.map(Session::access_jwt),
                 ),
                 Auth::Refresh => {
@@ -382,7 +416,7 @@ impl Client {
                         nsid: call.nsid.clone(),
                     })?;
                     (
-                        session.pds.as_deref().unwrap_or(&self.inner.service),
+                        session.pds.as_deref().unwrap_or(&self.service),
                         Some(session.refresh_jwt()),
                     )
                 }
@@ -411,7 +445,7 @@ impl Client {
         base: &str,
         token: Option<&str>,
     ) -> Result<Received, Error> {
-        let policy = options.retry.as_ref().unwrap_or(&self.inner.retry);
+        let policy = options.retry.as_ref().unwrap_or(&self.retry);
         let may_retry = call.method == XrpcMethod::Query || policy.retries_procedures();
         let url = if call.query.is_empty() {
             format!("{base}/xrpc/{}", call.nsid)
@@ -419,11 +453,11 @@ impl Client {
             format!("{base}/xrpc/{}?{}", call.nsid, call.query)
         };
         let limits = Limits {
-            http: &self.inner.http,
-            user_agent: &self.inner.user_agent,
-            timeout: self.inner.timeout,
-            max_response_size: self.inner.max_response_size,
-            max_download_size: self.inner.max_download_size,
+            http: &self.http,
+            user_agent: &self.user_agent,
+            timeout: self.timeout,
+            max_response_size: self.max_response_size,
+            max_download_size: self.max_download_size,
         };
         let attempt = Attempt {
             nsid: &call.nsid,
@@ -439,7 +473,6 @@ impl Client {
             let started = Instant::now();
             let outcome = transport::exchange(&limits, &attempt).await;
             *self
-                .inner
                 .last_rate_limit
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner) = outcome.rate_limit.clone();
@@ -487,18 +520,6 @@ impl Client {
             );
             tokio::time::sleep(delay).await;
         }
-    }
-
-    /// Decodes a received body with `decode`, naming `nsid` on failure.
-    pub(crate) fn decode<T>(
-        nsid: &'static str,
-        received: Received,
-        decode: impl FnOnce(Body) -> Result<T, atdata_core::xrpc::BodyError>,
-    ) -> Result<T, Error> {
-        decode(received.into_body()).map_err(|source| Error::Decode {
-            nsid: nsid.into(),
-            source,
-        })
     }
 }
 

@@ -179,13 +179,6 @@ pub enum Error<E: XrpcErrorName = NoError> {
         /// The method called.
         nsid: Cow<'static, str>,
     },
-    /// A namespace handle (`client.com.atproto.repo`, cloned) outlived every `Client` it
-    /// came from.
-    #[error("{nsid}: the client this namespace came from was dropped")]
-    ClientDropped {
-        /// The method called.
-        nsid: Cow<'static, str>,
-    },
     /// The access token expired and the session could not be refreshed.
     #[error("{nsid}: the session expired and could not be refreshed: {source}")]
     Refresh {
@@ -232,7 +225,6 @@ impl<E: XrpcErrorName> Error<E> {
             | Error::Decode { nsid, .. }
             | Error::Encode { nsid, .. }
             | Error::NotLoggedIn { nsid }
-            | Error::ClientDropped { nsid }
             | Error::Refresh { nsid, .. } => Some(nsid),
             Error::InvalidRecord { .. }
             | Error::InvalidArgument { .. }
@@ -323,7 +315,6 @@ impl<E: XrpcErrorName> Error<E> {
             Error::NotARecordUri { uri } => Error::NotARecordUri { uri },
             Error::InvalidHeader { name } => Error::InvalidHeader { name },
             Error::NotLoggedIn { nsid } => Error::NotLoggedIn { nsid },
-            Error::ClientDropped { nsid } => Error::ClientDropped { nsid },
             Error::Refresh { nsid, source } => Error::Refresh { nsid, source },
             Error::Io { path, source } => Error::Io { path, source },
         }

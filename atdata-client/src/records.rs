@@ -47,8 +47,8 @@ use serde::Serialize;
 use crate::com::atproto::repo::{
     apply_writes, create_record, delete_record, get_record, list_records, put_record,
 };
-use crate::runtime::ValueDeserializer;
 use crate::{Client, Error, IntoIdentifier};
+use atdata_core::ValueDeserializer;
 
 /// Where a record was written: its AT-URI and the CID of its contents.
 ///

@@ -210,7 +210,7 @@ async fn get_timeline_sends_its_parameters_and_decodes_views_and_reasons() {
         other => panic!("expected an images view, got {other:?}"),
     }
     // The record is kept as a value; it decodes into the post type.
-    let record: post::Record = atdata_core::from_value(&first.post.record).expect("a post");
+    let record: post::Record = atdata_core::from_value(first.post.record.clone()).expect("a post");
     assert_eq!(record.text, "a photo");
     match timeline.feed[1].reason.as_ref().expect("reason") {
         FeedViewPostReason::ReasonRepost(repost) => {

@@ -39,14 +39,14 @@ pub struct Generator<'c> {
 
 impl<'c> Generator<'c> {
     /// A generator for every document of `catalog`, grouped by the first two NSID segments;
-    /// generated code reaches its support code as `::atdata_client::runtime`, uses paths relative
+    /// generated code reaches its support code as `::atdata_core::runtime`, uses paths relative
     /// to each module, declares no features and is formatted with `rustfmt`.
     pub fn new(catalog: &'c Catalog) -> Self {
         Generator {
             catalog,
             namespaces: Vec::new(),
             externals: Vec::new(),
-            runtime: "::atdata_client::runtime".to_owned(),
+            runtime: "::atdata_core::runtime".to_owned(),
             root: None,
             features: false,
             rustfmt: true,
@@ -74,7 +74,7 @@ impl<'c> Generator<'c> {
     }
 
     /// Types references to documents under `prefix` (that are not generated) as the types at
-    /// `root` (e.g. `::atdata_client::api`), laid out as this generator would; `feature` is the
+    /// `root` (e.g. `::atdata_api`), laid out as this generator would; `feature` is the
     /// cargo feature of that crate that holds them.
     pub fn external(
         mut self,
@@ -91,16 +91,17 @@ impl<'c> Generator<'c> {
     }
 
     /// Types lexicons of `com.atproto`, `app.bsky`, `chat.bsky` and `tools.ozone` that are not
-    /// generated as the types of `atdata-client`.
-    pub fn atdata_client_externals(mut self) -> Self {
-        for (prefix, feature) in crate::presets::OFFICIAL {
-            self = self.external(prefix, "::atdata_client::api", Some(feature));
+    /// generated as the types of `atdata-api` (the generated crate then depends on it, with the
+    /// namespace features it uses).
+    pub fn official_externals(mut self) -> Self {
+        for (prefix, feature) in crate::OFFICIAL_NAMESPACES {
+            self = self.external(prefix, "::atdata_api", Some(feature));
         }
         self
     }
 
     /// The path generated code reaches the support module by (default
-    /// `::atdata_client::runtime`).
+    /// `::atdata_core::runtime`).
     pub fn runtime_path(mut self, path: impl Into<String>) -> Self {
         self.runtime = path.into();
         self
@@ -136,6 +137,50 @@ impl<'c> Generator<'c> {
         );
         preamble.push('\n');
         self.build(Path::new("mod.rs"), Path::new(""), &preamble, None)
+    }
+
+    /// Only the namespaced methods of [`Generator::services`]: `services.rs` (and
+    /// `services/blocking.rs` with a blocking handle), for a client crate whose request types
+    /// live elsewhere (set [`Generator::root_path`] to where they are, e.g. `::atdata_api`).
+    pub fn generate_services(&self) -> Result<GeneratedTree, CodegenError> {
+        let options = self.services.as_ref().ok_or_else(|| {
+            CodegenError::Internal("generate_services needs Generator::services".into())
+        })?;
+        let plan = Plan::new(self.catalog, &self.namespaces, &self.externals);
+        let root = self.root.as_deref().unwrap_or("super");
+        let mut files: BTreeMap<PathBuf, String> = BTreeMap::new();
+        files.insert(
+            PathBuf::from("services.rs"),
+            crate::services::services_file(
+                &plan,
+                root,
+                options,
+                self.features,
+                crate::services::Flavor::Async,
+            ),
+        );
+        if options.blocking_handle.is_some() {
+            files.insert(
+                Path::new("services").join("blocking.rs"),
+                crate::services::services_file(
+                    &plan,
+                    root,
+                    options,
+                    self.features,
+                    crate::services::Flavor::Blocking,
+                ),
+            );
+        }
+        let files = if self.rustfmt {
+            rustfmt::format_tree(&files, Path::new("services.rs"))?
+        } else {
+            files
+        };
+        Ok(GeneratedTree {
+            files,
+            features: BTreeMap::new(),
+            warnings: Vec::new(),
+        })
     }
 
     /// A ready-to-build crate: `Cargo.toml`, `src/lib.rs` and the module tree under `src/`.

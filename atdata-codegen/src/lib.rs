@@ -11,8 +11,9 @@
 //!   and a type implementing [`atdata_core::xrpc::XrpcSubscription`];
 //! - an `ids` module with the NSID of every document.
 //!
-//! Serialization goes through the support module of `atdata-client` (`atdata_client::runtime`),
-//! so generated code depends on that crate only.
+//! Serialization goes through the support module of `atdata-core` (`atdata_core::runtime`), so
+//! generated code depends on that crate only (and on `atdata-api` when it refers to official
+//! lexicons), never on the HTTP client.
 //!
 //! ```no_run
 //! use atdata_codegen::{CrateOptions, Generator};
@@ -33,7 +34,6 @@ mod layout;
 mod manifest;
 mod names;
 mod plan;
-pub mod presets;
 mod rustfmt;
 mod services;
 mod tree;
@@ -46,6 +46,14 @@ pub use manifest::{CrateOptions, Dependency};
 pub use plan::External;
 pub use services::ServicesOptions;
 pub use tree::GeneratedTree;
+
+/// The official namespaces `atdata-api` holds, with its cargo feature for each.
+pub const OFFICIAL_NAMESPACES: [(&str, &str); 4] = [
+    ("com.atproto", "com-atproto"),
+    ("app.bsky", "app-bsky"),
+    ("chat.bsky", "chat-bsky"),
+    ("tools.ozone", "tools-ozone"),
+];
 
 /// Why code could not be generated.
 #[derive(Debug, thiserror::Error)]
@@ -102,20 +110,21 @@ pub struct Summary {
 
 /// `atdata lexicon gen`: generates Rust from the lexicons under `lexicons` into `out`.
 ///
-/// With `crate_name`, `out` becomes a ready-to-build crate (`Cargo.toml`, `src/lib.rs`, one
-/// feature per namespace) depending on `atdata-core` and `atdata-client` of this version.
-/// Without it, `out` receives a module tree (`mod.rs` and below) to mount anywhere in a crate
-/// that depends on `atdata-client`, e.g. with `mod lexicons;` for `out` = `src/lexicons`.
+/// With `krate`, `out` becomes a ready-to-build crate (`Cargo.toml`, `src/lib.rs`, one feature
+/// per namespace) depending on `atdata-core` (and `atdata-api` when it refers to official
+/// lexicons), from crates.io or a checkout as [`CrateOptions::atdata`] says. Without it, `out`
+/// receives a module tree (`mod.rs` and below) to mount anywhere in a crate that depends on
+/// `atdata-core` (and `atdata-api`), e.g. with `mod lexicons;` for `out` = `src/lexicons`.
 ///
 /// Official lexicons (`com.atproto`, `app.bsky`, `chat.bsky`, `tools.ozone`) found beside the
-/// user's own are not generated again: references to them become the types of `atdata-client`.
+/// user's own are not generated again: references to them become the types of `atdata-api`.
 /// A folder holding only official lexicons is generated whole. References to lexicons that are
 /// not in the folder at all cannot be typed (their shape is unknown) and become `Value`, with a
 /// warning in the summary. Earlier output that is no longer generated is deleted.
 pub fn generate_dir(
     lexicons: &Path,
     out: &Path,
-    crate_name: Option<&str>,
+    krate: Option<&CrateOptions>,
 ) -> Result<Summary, CodegenError> {
     let mut catalog = atdata_lexicon::Catalog::load_dir(lexicons)?;
     let own: std::collections::BTreeSet<String> = catalog
@@ -127,13 +136,13 @@ pub fn generate_dir(
                 .collect::<Vec<_>>()
                 .join(".")
         })
-        .filter(|prefix| !presets::OFFICIAL.iter().any(|(p, _)| p == prefix))
+        .filter(|prefix| !OFFICIAL_NAMESPACES.iter().any(|(p, _)| p == prefix))
         .collect();
     let documents = catalog.len();
     if !own.is_empty() {
         // The user's lexicons may refer to official ones (`com.atproto.repo.strongRef`, …)
         // without carrying copies: the compiled-in official tree fills the gaps, and those
-        // references become atdata-client's types.
+        // references become atdata-api's types.
         for doc in atdata_lexicon::official::catalog().docs() {
             if catalog.doc(doc.id.as_str()).is_none() {
                 catalog.add(doc.clone())?;
@@ -142,10 +151,10 @@ pub fn generate_dir(
     }
     let mut generator = Generator::new(&catalog);
     if !own.is_empty() {
-        generator = generator.namespaces(own).atdata_client_externals();
+        generator = generator.namespaces(own).official_externals();
     }
-    let tree = match crate_name {
-        Some(name) => generator.generate_crate(&CrateOptions::new(name))?,
+    let tree = match krate {
+        Some(options) => generator.generate_crate(options)?,
         None => generator.generate()?,
     };
     tree.write_to(out)?;

@@ -6,16 +6,13 @@ use std::path::PathBuf;
 
 /// How a generated crate depends on the atdata crates.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Dependency {
     /// A crates.io version requirement (`"0.1"`).
     Version(String),
-    /// Paths to a checkout: the folders of `atdata-core` and `atdata-client`.
-    Path {
-        /// The `atdata-core` folder.
-        core: PathBuf,
-        /// The `atdata-client` folder.
-        client: PathBuf,
-    },
+    /// A checkout of the atdata workspace: `atdata-core` and `atdata-api` are its folders of
+    /// those names. What `atdata lexicon gen --crate --path-deps DIR` writes.
+    Checkout(PathBuf),
 }
 
 /// What [`crate::Generator::generate_crate`] needs beyond the generator's options.
@@ -23,7 +20,7 @@ pub enum Dependency {
 pub struct CrateOptions {
     /// The package name (`my-lexicons`).
     pub name: String,
-    /// Where `atdata-core` and `atdata-client` come from.
+    /// Where `atdata-core` (and `atdata-api`, for references to official lexicons) come from.
     pub atdata: Dependency,
 }
 
@@ -38,11 +35,12 @@ impl CrateOptions {
 }
 
 /// The manifest: the package, a feature per namespace group (all on by default), and the
-/// atdata dependencies with the `atdata-client` features the generated code uses.
+/// atdata dependencies: `atdata-core` (the runtime the code calls) and, when the lexicons refer
+/// to official ones, `atdata-api` with just the namespace features they use.
 pub(crate) fn cargo_toml(
     options: &CrateOptions,
     features: &BTreeMap<String, Vec<String>>,
-    client_features: &BTreeSet<String>,
+    api_features: &BTreeSet<String>,
 ) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -61,30 +59,22 @@ pub(crate) fn cargo_toml(
         let deps: Vec<String> = deps.iter().map(|d| format!("{d:?}")).collect();
         let _ = writeln!(out, "{feature} = [{}]", deps.join(", "));
     }
-    let client_features: Vec<String> = client_features.iter().map(|f| format!("{f:?}")).collect();
+    let api_features: Vec<String> = api_features.iter().map(|f| format!("{f:?}")).collect();
     let _ = writeln!(out, "\n[dependencies]");
-    match &options.atdata {
-        Dependency::Version(v) => {
-            let _ = writeln!(out, "atdata-core = {v:?}");
-            let _ = writeln!(
-                out,
-                "atdata-client = {{ version = {v:?}, default-features = false, features = [{}] }}",
-                client_features.join(", ")
-            );
+    let source = |krate: &str| match &options.atdata {
+        Dependency::Version(v) => format!("version = {v:?}"),
+        Dependency::Checkout(dir) => {
+            format!("path = {:?}", dir.join(krate).display().to_string())
         }
-        Dependency::Path { core, client } => {
-            let _ = writeln!(
-                out,
-                "atdata-core = {{ path = {:?} }}",
-                core.display().to_string()
-            );
-            let _ = writeln!(
-                out,
-                "atdata-client = {{ path = {:?}, default-features = false, features = [{}] }}",
-                client.display().to_string(),
-                client_features.join(", ")
-            );
-        }
+    };
+    let _ = writeln!(out, "atdata-core = {{ {} }}", source("atdata-core"));
+    if !api_features.is_empty() {
+        let _ = writeln!(
+            out,
+            "atdata-api = {{ {}, default-features = false, features = [{}] }}",
+            source("atdata-api"),
+            api_features.join(", ")
+        );
     }
     out
 }

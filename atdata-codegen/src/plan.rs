@@ -19,7 +19,7 @@ use crate::names::{camel, ident, screaming, snake, Scope, PRELUDE_TYPES};
 pub struct External {
     /// NSID prefix, e.g. `com.atproto`.
     pub prefix: String,
-    /// The Rust path of the module tree holding it, e.g. `::atdata_client::api`.
+    /// The Rust path of the module tree holding it, e.g. `::atdata_api`.
     pub root: String,
     /// The cargo feature of the crate that holds it, e.g. `com-atproto` (crate mode adds it to
     /// the dependency's features).

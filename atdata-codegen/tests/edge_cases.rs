@@ -8,7 +8,7 @@ mod edge;
 #[path = "support/edge_config.rs"]
 mod edge_config;
 
-use atdata_client::runtime::Object as _;
+use atdata_core::runtime::Object as _;
 use atdata_core::xrpc::{
     Body, QueryParams, XrpcErrorName, XrpcMethod, XrpcRequest, XrpcSubscription,
 };
@@ -252,7 +252,7 @@ fn unknown_fields_and_plain_type_are_kept() {
         "{err}"
     );
     assert_eq!(
-        <post::Record as atdata_client::runtime::Record>::NSID,
+        <post::Record as atdata_core::runtime::Record>::NSID,
         post::NSID
     );
     assert_eq!(post::Record::FIELDS.len(), 5);

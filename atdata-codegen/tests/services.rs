@@ -1,7 +1,7 @@
 //! The namespaced methods file: one struct per namespace, a method per query and procedure,
 //! gated by the namespace features.
 
-use atdata_codegen::{presets, ServicesOptions};
+use atdata_codegen::{Generator, ServicesOptions, OFFICIAL_NAMESPACES};
 use atdata_lexicon::Catalog;
 
 const LEXICONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../atdata-lexicon/lexicons");
@@ -9,7 +9,10 @@ const LEXICONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../atdata-lexicon/l
 #[test]
 fn services_cover_every_method_of_the_official_tree() {
     let catalog = Catalog::load_dir(LEXICONS).expect("official lexicons");
-    let tree = presets::atdata_client(&catalog)
+    let tree = Generator::new(&catalog)
+        .namespaces(OFFICIAL_NAMESPACES.iter().map(|(prefix, _)| *prefix))
+        .root_path("crate::api")
+        .features(true)
         .services(ServicesOptions {
             handle: "crate::Handle".into(),
             error: "crate::Error".into(),
@@ -34,7 +37,7 @@ fn services_cover_every_method_of_the_official_tree() {
     let expected = catalog
         .docs()
         .filter(|d| {
-            presets::OFFICIAL
+            OFFICIAL_NAMESPACES
                 .iter()
                 .any(|(p, _)| d.id.as_str().starts_with(&format!("{p}.")))
         })
@@ -64,4 +67,25 @@ fn services_cover_every_method_of_the_official_tree() {
     // Left to the calling crate: compiled eagerly they cost 25 s of release build.
     assert_eq!(blocking.matches("#[inline]\n    pub fn ").count(), methods);
     println!("services: {methods} methods, async and blocking");
+
+    // The same methods alone, for a client crate over types that live in another crate.
+    let only = Generator::new(&catalog)
+        .namespaces(OFFICIAL_NAMESPACES.iter().map(|(prefix, _)| *prefix))
+        .root_path("::atdata_api")
+        .features(true)
+        .services(ServicesOptions {
+            handle: "crate::Handle".into(),
+            error: "crate::Error".into(),
+            cfg: None,
+            blocking_handle: None,
+        })
+        .rustfmt(false)
+        .generate_services()
+        .expect("services only");
+    let names: Vec<_> = only.files.keys().map(|p| p.display().to_string()).collect();
+    assert_eq!(names, ["services.rs"]);
+    assert!(only
+        .files
+        .values()
+        .any(|t| t.contains("::atdata_api::com::atproto::repo::")));
 }

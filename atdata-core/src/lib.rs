@@ -23,10 +23,13 @@ pub mod did_doc;
 pub mod encoding;
 pub mod mst;
 pub mod repo;
+#[doc(hidden)]
+pub mod runtime;
 pub mod signing;
 pub mod syntax;
 mod value;
 mod value_ref;
+mod value_serde;
 pub mod xrpc;
 
 pub use blob::{Blob, Bytes};
@@ -36,5 +39,8 @@ pub use did_doc::DidDocument;
 pub use syntax::{
     AtIdentifier, AtUri, Datetime, Did, Handle, Language, Nsid, RecordKey, SyntaxError, Tid, Uri,
 };
-pub use value::{from_value, to_value, Map, Value};
+pub use value::{Map, Value};
 pub use value_ref::ValueRef;
+pub use value_serde::{
+    from_value, from_value_json, to_value, ValueDeserializer, ValueError, ValueSerializer,
+};

@@ -165,39 +165,6 @@ impl Value {
     }
 }
 
-/// Converts any serializable value (your own record struct, say) into a [`Value`], exactly as
-/// its DAG-CBOR encoding would decode.
-///
-/// ```
-/// #[derive(serde::Serialize)]
-/// struct Schema { name: String, version: u32 }
-/// let v = atdata_core::to_value(&Schema { name: "mnist".into(), version: 2 })?;
-/// assert_eq!(v.get("version").and_then(|v| v.as_integer()), Some(2));
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub fn to_value<T: serde::Serialize + ?Sized>(
-    value: &T,
-) -> Result<Value, crate::cbor::EncodeError> {
-    let bytes = crate::cbor::to_vec(value)?;
-    crate::cbor::decode_value(&bytes).map_err(|e| crate::cbor::EncodeError(e.to_string()))
-}
-
-/// Converts a [`Value`] into any deserializable type, as if decoding its DAG-CBOR encoding.
-///
-/// ```
-/// #[derive(serde::Deserialize)]
-/// struct Like { #[serde(rename = "createdAt")] created_at: String }
-/// let v = atdata_core::Value::from_json_str(r#"{"createdAt": "2024-01-01T00:00:00Z"}"#)?;
-/// let like: Like = atdata_core::from_value(&v)?;
-/// assert_eq!(like.created_at, "2024-01-01T00:00:00Z");
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub fn from_value<T: serde::de::DeserializeOwned>(
-    value: &Value,
-) -> Result<T, crate::cbor::DecodeError> {
-    crate::cbor::from_slice(&value.to_dag_cbor())
-}
-
 impl fmt::Debug for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

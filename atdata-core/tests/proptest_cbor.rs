@@ -44,6 +44,21 @@ proptest! {
     }
 
     #[test]
+    fn direct_value_conversions_match_the_encoded_round_trips(v in arb_value()) {
+        // to_value / from_value give what a trip through DAG-CBOR gives, from_value_json what a
+        // trip through atproto JSON gives, without the bytes in between.
+        let direct = atdata_core::to_value(&v).expect("to_value");
+        let via_cbor: Value = cbor::from_slice(&cbor::to_vec(&v).expect("encode")).expect("decode");
+        prop_assert_eq!(&direct, &via_cbor);
+        let back: Value = atdata_core::from_value(v.clone()).expect("from_value");
+        prop_assert_eq!(&back, &v);
+        let json: serde_json::Value = atdata_core::from_value_json(v.clone()).expect("json view");
+        prop_assert_eq!(&json, &v.to_json());
+        let back: Value = atdata_core::from_value_json(v.clone()).expect("json view to Value");
+        prop_assert_eq!(back, v);
+    }
+
+    #[test]
     fn json_round_trips(v in arb_value()) {
         let json = v.to_json();
         let back = Value::from_json(json).expect("own JSON parses");

@@ -182,7 +182,61 @@ fn value_conversions() {
     };
     let v = atdata_core::to_value(&rec).expect("to value");
     assert_eq!(v.type_name(), Some("ac.foundation.dataset.record"));
-    assert_eq!(atdata_core::from_value::<Rec>(&v).expect("from value"), rec);
+    assert_eq!(
+        atdata_core::from_value::<Rec>(v.clone()).expect("from value"),
+        rec
+    );
+}
+
+#[test]
+fn json_only_types_read_links_bytes_and_blobs_from_a_value() {
+    // A record holding a blob, a link and bytes, read as serde_json::Value: the DAG-CBOR view
+    // has no JSON form for links, the JSON view gives exactly the record's atproto JSON.
+    let text = r#"{"$type": "ac.foundation.dataset.record",
+        "blob": {"$type": "blob", "ref": {"$link": "bafkreibme22gw2h7y2h7tg2fhqotaqjucnbc24deqo72b6mkl2egezxhvy"}, "mimeType": "text/plain", "size": 3},
+        "prev": {"$link": "bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm"},
+        "raw": {"$bytes": "AQID"}}"#;
+    let value = Value::from_json_str(text).expect("parse");
+    let expected: serde_json::Value = serde_json::from_str(text).expect("json");
+    let json: serde_json::Value = atdata_core::from_value_json(value.clone()).expect("json view");
+    assert_eq!(json, expected);
+    let err =
+        atdata_core::from_value::<serde_json::Value>(value.clone()).expect_err("no JSON form");
+    assert!(err.to_string().contains("newtype"), "{err}");
+    // Our own types read either view.
+    let blob: Blob =
+        atdata_core::from_value_json(value.get("blob").cloned().expect("blob")).expect("blob");
+    assert_eq!(blob.size(), Some(3));
+    let link: atdata_core::CidLink =
+        atdata_core::from_value_json(value.get("prev").cloned().expect("prev")).expect("link");
+    assert_eq!(Some(&link.0), value.get("prev").and_then(Value::as_link));
+    let bytes: atdata_core::Bytes =
+        atdata_core::from_value_json(value.get("raw").cloned().expect("raw")).expect("bytes");
+    assert_eq!(bytes.0, vec![1, 2, 3]);
+}
+
+#[test]
+fn to_value_applies_the_encoders_rules() {
+    #[derive(Serialize)]
+    struct Float {
+        x: f64,
+    }
+    assert!(atdata_core::to_value(&Float { x: 1.5 }).is_err());
+    assert!(atdata_core::to_value(&u64::MAX).is_err());
+    let mut keyed = std::collections::BTreeMap::new();
+    keyed.insert(1u8, 2u8);
+    assert!(atdata_core::to_value(&keyed).is_err());
+    let empty_type = serde_json::json!({"$type": ""});
+    assert!(atdata_core::to_value(&empty_type).is_err());
+    let bad_blob = serde_json::json!({"$type": "blob", "mimeType": "a/b", "size": 1});
+    assert!(atdata_core::to_value(&bad_blob).is_err());
+    // Deeper than the decoder's limit is refused, not built.
+    let mut deep = Value::Null;
+    for _ in 0..200 {
+        deep = Value::Array(vec![deep]);
+    }
+    assert!(atdata_core::to_value(&deep).is_err());
+    assert!(cbor::to_vec(&deep).is_err());
 }
 
 #[test]

@@ -72,7 +72,7 @@ pub struct LintArgs {
 #[derive(Args)]
 pub struct GenArgs {
     /// Folder of lexicon JSON files (read recursively). References to official lexicons
-    /// (com.atproto, app.bsky, …) need not be copied in: they use atdata-client's types.
+    /// (com.atproto, app.bsky, …) need not be copied in: they use atdata-api's types.
     #[arg(long, value_name = "DIR")]
     lexicons: PathBuf,
     /// Where to write: a module tree (mod.rs and below), or the crate with --crate.
@@ -81,6 +81,27 @@ pub struct GenArgs {
     /// Write a whole crate named NAME (Cargo.toml with one feature per namespace, src/lib.rs).
     #[arg(long = "crate", value_name = "NAME")]
     crate_name: Option<String>,
+    /// With --crate: depend on the atdata crates of the checkout at DIR (DIR/atdata-core,
+    /// DIR/atdata-api) instead of crates.io versions, so the crate builds against it as written.
+    #[arg(long, value_name = "DIR", requires = "crate_name")]
+    path_deps: Option<PathBuf>,
+}
+
+/// The absolute path of an atdata checkout (a folder holding `atdata-core` and `atdata-api`),
+/// so the generated manifest points at it from wherever the crate is written.
+fn checkout(dir: &std::path::Path) -> Result<PathBuf, Failure> {
+    let absolute = dir
+        .canonicalize()
+        .map_err(|e| Failure::Unreadable(format!("--path-deps {}: {e}", dir.display())))?;
+    for krate in ["atdata-core", "atdata-api"] {
+        if !absolute.join(krate).join("Cargo.toml").is_file() {
+            return Err(Failure::Unreadable(format!(
+                "--path-deps {}: not an atdata checkout (no {krate}/Cargo.toml)",
+                dir.display()
+            )));
+        }
+    }
+    Ok(absolute)
 }
 
 pub fn run(command: LexiconCommand, out: &Output) -> Result<(), Failure> {
@@ -103,15 +124,25 @@ fn gen(args: &GenArgs, out: &Output) -> Result<(), Failure> {
             ));
         }
     }
-    let summary =
-        atdata_codegen::generate_dir(&args.lexicons, &args.out, args.crate_name.as_deref())
-            .map_err(|e| Failure::Unreadable(format!("generating code: {e}")))?;
+    let krate = match &args.crate_name {
+        Some(name) => {
+            let mut options = atdata_codegen::CrateOptions::new(name.clone());
+            if let Some(dir) = &args.path_deps {
+                options.atdata = atdata_codegen::Dependency::Checkout(checkout(dir)?);
+            }
+            Some(options)
+        }
+        None => None,
+    };
+    let summary = atdata_codegen::generate_dir(&args.lexicons, &args.out, krate.as_ref())
+        .map_err(|e| Failure::Unreadable(format!("generating code: {e}")))?;
     let warnings: Vec<String> = summary.warnings.iter().map(ToString::to_string).collect();
     let json = serde_json::json!({
         "lexicons": summary.documents,
         "files": summary.files,
         "out": args.out.display().to_string(),
         "crate": args.crate_name,
+        "path_deps": args.path_deps.as_ref().map(|p| p.display().to_string()),
         "warnings": warnings,
     });
     out.emit(&json, || {

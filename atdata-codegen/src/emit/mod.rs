@@ -23,7 +23,7 @@ use crate::Warning;
 /// How generated code refers to things outside its own module.
 #[derive(Debug, Clone)]
 pub(crate) struct Paths {
-    /// The runtime support module, e.g. `crate::runtime` or `::atdata_client::runtime`.
+    /// The runtime support module, e.g. `::atdata_core::runtime`.
     pub(crate) runtime: String,
     /// The Rust path of the generated root (`crate::api`); `None` for paths relative to each
     /// module (`super::…`), which work wherever the tree is mounted.

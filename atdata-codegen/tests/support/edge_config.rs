@@ -1,5 +1,5 @@
 //! How the edge-case lexicons under `tests/lexicons` are generated into `tests/edge`: shared by
-//! the tests and the `regen` example.
+//! the tests and `cargo run -p xtask -- regen` (which includes this file).
 
 use std::path::{Path, PathBuf};
 
@@ -8,11 +8,12 @@ use atdata_lexicon::Catalog;
 
 /// `atdata-codegen/tests`.
 pub fn tests_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests")
+    // Through the workspace, so the path is right from this crate and from xtask alike.
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../atdata-codegen/tests")
 }
 
 /// The edge-case lexicons, plus the one official lexicon they reference
-/// (`com.atproto.repo.strongRef`), which resolves to atdata-client's type.
+/// (`com.atproto.repo.strongRef`), which resolves to atdata-api's type.
 pub fn catalog() -> Catalog {
     let mut catalog = Catalog::load_dir(tests_dir().join("lexicons")).expect("edge lexicons load");
     let strong_ref =
@@ -26,7 +27,7 @@ pub fn catalog() -> Catalog {
 pub fn generate(catalog: &Catalog) -> GeneratedTree {
     Generator::new(catalog)
         .namespaces(["com.example"])
-        .atdata_client_externals()
+        .official_externals()
         .generate()
         .expect("edge lexicons generate")
 }

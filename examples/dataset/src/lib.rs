@@ -41,10 +41,10 @@
 
 pub mod lexicons;
 
-use atdata_client::runtime::{Record, Serialize};
+use atdata_core::runtime::{Record, Serialize};
 use atdata_core::{AtIdentifier, AtUri, Blob, Cid, Nsid, RecordKey};
 
-pub use atdata_client::com::atproto::repo::StrongRef;
+pub use atdata_api::com::atproto::repo::StrongRef;
 pub use lexicons::ac::foundation::dataset::{defs, lens, record, sample_schema};
 pub use lexicons::ids;
 

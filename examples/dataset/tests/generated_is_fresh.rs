@@ -46,7 +46,7 @@ fn checked_in_modules_match_the_generator() {
         "every reference is typed: {:?}",
         summary.warnings
     );
-    // strongRef comes from atdata-client; no copy of the official lexicon is generated.
+    // strongRef comes from atdata-api; no copy of the official lexicon is generated.
     assert!(!generated.keys().any(|p| p.starts_with("com")));
 
     let checked_in = read_tree(&crate_dir.join("src/lexicons"));

@@ -5,7 +5,7 @@
 
 use std::fmt::Debug;
 
-use atdata_client::runtime::{Deserialize, Serialize};
+use atdata_core::runtime::{Deserialize, Serialize};
 use atdata_core::{cbor, Cid, Datetime, Did, Language, Tid, Uri, Value};
 use atdata_example_dataset::{
     blob_shard, defs, ids, lens, record, sample_schema, strong_ref, Dataset, Lens, SampleSchema,
