@@ -90,11 +90,18 @@ pub fn generate(workspace: &Path) -> Result<Outputs, Box<dyn std::error::Error>>
     })
 }
 
+/// A manifest with a generated feature block: where it is, its text, the text it should have.
+struct Manifest {
+    path: PathBuf,
+    text: String,
+    expected: String,
+}
+
 /// The manifests and their expected text.
 fn manifests(
     workspace: &Path,
     outputs: &Outputs,
-) -> Result<Vec<(PathBuf, String, String)>, Box<dyn std::error::Error>> {
+) -> Result<Vec<Manifest>, Box<dyn std::error::Error>> {
     let mut out = Vec::new();
     for (krate, block) in [
         ("atdata-api", outputs.api.features_toml()),
@@ -104,7 +111,11 @@ fn manifests(
         let text = std::fs::read_to_string(&path)?;
         let expected = splice_features(&text, &block)
             .ok_or_else(|| format!("{krate}/Cargo.toml lacks the generated-features markers"))?;
-        out.push((path, text, expected));
+        out.push(Manifest {
+            path,
+            text,
+            expected,
+        });
     }
     Ok(out)
 }
@@ -121,9 +132,9 @@ pub fn regen(workspace: &Path) -> Result<usize, Box<dyn std::error::Error>> {
     outputs
         .edge
         .write_to(workspace.join("atdata-codegen/tests/edge"))?;
-    for (path, text, expected) in manifests(workspace, &outputs)? {
-        if text != expected {
-            std::fs::write(&path, expected)?;
+    for m in manifests(workspace, &outputs)? {
+        if m.text != m.expected {
+            std::fs::write(&m.path, m.expected)?;
         }
     }
     Ok(outputs.api.files.len() + outputs.services.files.len() + outputs.edge.files.len())
@@ -157,9 +168,9 @@ pub fn stale(workspace: &Path) -> Result<Vec<PathBuf>, Box<dyn std::error::Error
             .into_iter()
             .map(|p| edge_dir.join(p)),
     );
-    for (path, text, expected) in manifests(workspace, &outputs)? {
-        if text != expected {
-            out.push(path);
+    for m in manifests(workspace, &outputs)? {
+        if m.text != m.expected {
+            out.push(m.path);
         }
     }
     Ok(out)
