@@ -5,11 +5,14 @@ use std::borrow::Cow;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Instant;
 
-use atdata_core::xrpc::{Body, BodyError, QueryParams, XrpcMethod, XrpcRequest};
-use serde::Serialize;
+use atdata_core::xrpc::XrpcRequest;
+use zeroize::Zeroize as _;
 
 use crate::client::{Auth, Call, Inner};
-use crate::com::atproto::server::{create_account, create_session, refresh_session, DeleteSession};
+use crate::com::atproto::server::{
+    create_account, create_session, refresh_session, CreateAccount, CreateSession, DeleteSession,
+    RefreshSession,
+};
 use crate::session::SessionOutput;
 use crate::{Account, CallOptions, Client, Error, Session, SessionError};
 
@@ -93,77 +96,6 @@ impl SessionSlot {
     }
 }
 
-/// `com.atproto.server.createSession`, written here instead of using the generated type so
-/// the password never sits in a type that derives `Debug`.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct CreateSession<'a> {
-    identifier: &'a str,
-    password: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    auth_factor_token: Option<&'a str>,
-}
-
-impl XrpcRequest for CreateSession<'_> {
-    const NSID: &'static str = create_session::NSID;
-    const METHOD: XrpcMethod = XrpcMethod::Procedure;
-    type Output = SessionOutput;
-    type Error = create_session::Error;
-
-    fn write_params(&self, _: &mut QueryParams) {}
-    fn encode_input(&self) -> Result<Option<Body>, BodyError> {
-        Body::from_json(self).map(Some)
-    }
-    fn decode_output(body: Body) -> Result<SessionOutput, BodyError> {
-        body.json()
-    }
-}
-
-/// `com.atproto.server.createAccount` with the fields a password account needs; see
-/// [`CreateSession`] for why it is not the generated type.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct CreateAccount<'a> {
-    handle: &'a str,
-    email: &'a str,
-    password: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    invite_code: Option<&'a str>,
-}
-
-impl XrpcRequest for CreateAccount<'_> {
-    const NSID: &'static str = create_account::NSID;
-    const METHOD: XrpcMethod = XrpcMethod::Procedure;
-    type Output = SessionOutput;
-    type Error = create_account::Error;
-
-    fn write_params(&self, _: &mut QueryParams) {}
-    fn encode_input(&self) -> Result<Option<Body>, BodyError> {
-        Body::from_json(self).map(Some)
-    }
-    fn decode_output(body: Body) -> Result<SessionOutput, BodyError> {
-        body.json()
-    }
-}
-
-/// `com.atproto.server.refreshSession`, read into [`SessionOutput`].
-struct RefreshSession;
-
-impl XrpcRequest for RefreshSession {
-    const NSID: &'static str = refresh_session::NSID;
-    const METHOD: XrpcMethod = XrpcMethod::Procedure;
-    type Output = SessionOutput;
-    type Error = refresh_session::Error;
-
-    fn write_params(&self, _: &mut QueryParams) {}
-    fn encode_input(&self) -> Result<Option<Body>, BodyError> {
-        Ok(None)
-    }
-    fn decode_output(body: Body) -> Result<SessionOutput, BodyError> {
-        body.json()
-    }
-}
-
 impl Client {
     /// Logs in with a handle (or DID, or email) and a password — preferably an app password —
     /// via `com.atproto.server.createSession`. Calls then go to the account's PDS.
@@ -214,12 +146,15 @@ impl Client {
         password: &str,
         auth_factor_token: Option<&str>,
     ) -> Result<Account, Error<create_session::Error>> {
-        let request = CreateSession {
-            identifier,
-            password,
-            auth_factor_token,
-        };
-        let session = self.anonymous_session_call(&request).await?;
+        let mut request = CreateSession::new(identifier, password);
+        if let Some(token) = auth_factor_token {
+            request = request.auth_factor_token(token);
+        }
+        let result = self.anonymous_session_call(&request).await;
+        // The copy of the password (and code) the request held is wiped, not just freed.
+        request.input.password.zeroize();
+        request.input.auth_factor_token.zeroize();
+        let session = result?;
         let account = session.account();
         self.inner
             .session
@@ -243,13 +178,19 @@ impl Client {
         password: &str,
         invite_code: Option<&str>,
     ) -> Result<Account, Error<create_account::Error>> {
-        let request = CreateAccount {
-            handle,
-            email,
-            password,
-            invite_code,
-        };
-        let session = self.anonymous_session_call(&request).await?;
+        let handle: atdata_core::Handle =
+            handle.parse().map_err(|source| Error::InvalidArgument {
+                what: "handle",
+                source,
+            })?;
+        let mut request = CreateAccount::new(handle).email(email).password(password);
+        if let Some(code) = invite_code {
+            request = request.invite_code(code);
+        }
+        let result = self.anonymous_session_call(&request).await;
+        request.input.password.zeroize();
+        request.input.invite_code.zeroize();
+        let session = result?;
         let account = session.account();
         self.inner
             .session
@@ -261,14 +202,15 @@ impl Client {
     /// without retries (a password must not be sent twice by accident).
     async fn anonymous_session_call<R>(&self, request: &R) -> Result<Session, Error<R::Error>>
     where
-        R: XrpcRequest<Output = SessionOutput>,
+        R: XrpcRequest,
+        R::Output: Into<SessionOutput>,
     {
         let mut call = Call::for_request(request).map_err(Error::typed)?;
         call.auth = Auth::Anonymous;
         let options = CallOptions::new().retry(crate::RetryPolicy::none());
         let received = self.perform(&call, &options).await.map_err(Error::typed)?;
         let output = Client::decode(R::NSID, received, R::decode_output).map_err(Error::typed)?;
-        Ok(output.into_session())
+        Ok(output.into().into_session())
     }
 
     /// Refreshes the session now (it also happens by itself when a call finds the access
@@ -379,7 +321,7 @@ impl Inner {
         let nsid = RefreshSession::NSID;
         let not_logged_in = || Error::NotLoggedIn { nsid: nsid.into() };
         let session = session.ok_or_else(not_logged_in)?;
-        let call = Call::for_request(&RefreshSession).map_err(Error::typed)?;
+        let call = Call::for_request(&RefreshSession::new()).map_err(Error::typed)?;
         let base = session.pds.as_deref().unwrap_or(&self.service);
         let result = self
             .attempts(
@@ -390,6 +332,7 @@ impl Inner {
             )
             .await
             .and_then(|received| Client::decode(nsid, received, RefreshSession::decode_output))
+            .map(SessionOutput::from)
             .map_err(Error::typed);
         match result {
             Ok(output) => {

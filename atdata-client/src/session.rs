@@ -252,23 +252,46 @@ impl Session {
     }
 }
 
-/// What `createSession`, `refreshSession` and `createAccount` return, read without ever
-/// holding the tokens in a type whose `Debug` would show them.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// What `createSession`, `refreshSession` and `createAccount` return, with the tokens moved
+/// (not copied) out of the generated outputs into [`Secret`]s, which wipe them when dropped.
 pub(crate) struct SessionOutput {
     did: Did,
     handle: Handle,
     access_jwt: Secret,
     refresh_jwt: Secret,
-    #[serde(default)]
-    did_doc: Option<serde_json::Value>,
-    #[serde(default)]
+    did_doc: Option<atdata_core::Value>,
     email: Option<String>,
-    #[serde(default)]
     active: Option<bool>,
-    #[serde(default)]
     status: Option<String>,
+}
+
+/// The three outputs have the same session fields, but they are distinct generated types.
+macro_rules! session_output_from {
+    ($($output:ty => $email:ident $active:ident $status:ident);* $(;)?) => {$(
+        impl From<$output> for SessionOutput {
+            #[allow(unused_variables)]
+            fn from(o: $output) -> Self {
+                SessionOutput {
+                    did: o.did,
+                    handle: o.handle,
+                    access_jwt: Secret::new(o.access_jwt),
+                    refresh_jwt: Secret::new(o.refresh_jwt),
+                    did_doc: o.did_doc,
+                    email: session_output_from!(@opt o $email),
+                    active: session_output_from!(@opt o $active),
+                    status: session_output_from!(@opt o $status),
+                }
+            }
+        }
+    )*};
+    (@opt $o:ident none) => { None };
+    (@opt $o:ident $field:ident) => { $o.$field };
+}
+
+session_output_from! {
+    crate::com::atproto::server::create_session::Output => email active status;
+    crate::com::atproto::server::refresh_session::Output => email active status;
+    crate::com::atproto::server::create_account::Output => none none none;
 }
 
 impl SessionOutput {
@@ -290,8 +313,8 @@ impl SessionOutput {
 }
 
 /// The PDS endpoint of a DID document, if the document is for `did` and names one.
-fn pds_from_did_doc(doc: serde_json::Value, did: &Did) -> Option<String> {
-    let doc: DidDocument = serde_json::from_value(doc).ok()?;
+fn pds_from_did_doc(doc: atdata_core::Value, did: &Did) -> Option<String> {
+    let doc: DidDocument = atdata_core::from_value_json(doc).ok()?;
     // A document for another DID would send our tokens to a server the account never named.
     if doc.id != *did {
         return None;
@@ -388,13 +411,61 @@ mod tests {
     }
 
     #[test]
+    fn generated_session_types_redact_tokens_and_passwords_in_debug() {
+        use crate::com::atproto::server::{create_account, create_session, refresh_session};
+        let output = create_session::Output::new(
+            "ACCESS-SECRET",
+            "REFRESH-SECRET",
+            "alice.test".parse::<Handle>().unwrap(),
+            "did:plc:abc123".parse::<Did>().unwrap(),
+        );
+        let shown = format!("{output:?}");
+        assert!(
+            !shown.contains("ACCESS-SECRET") && !shown.contains("REFRESH-SECRET"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("<redacted>") && shown.contains("did:plc:abc123"),
+            "{shown}"
+        );
+        let request = create_session::CreateSession::new("alice.test", "PASSWORD-SECRET")
+            .auth_factor_token("CODE-SECRET");
+        let shown = format!("{request:?}");
+        assert!(
+            !shown.contains("PASSWORD-SECRET") && !shown.contains("CODE-SECRET"),
+            "{shown}"
+        );
+        let request = create_account::CreateAccount::new("alice.test".parse::<Handle>().unwrap())
+            .password("PASSWORD-SECRET")
+            .invite_code("INVITE-SECRET");
+        let shown = format!("{request:?}");
+        assert!(
+            !shown.contains("PASSWORD-SECRET") && !shown.contains("INVITE-SECRET"),
+            "{shown}"
+        );
+        assert!(shown.contains("alice.test"), "{shown}");
+        let output = refresh_session::Output::new(
+            "ACCESS-SECRET",
+            "REFRESH-SECRET",
+            "alice.test".parse::<Handle>().unwrap(),
+            "did:plc:abc123".parse::<Did>().unwrap(),
+        );
+        assert!(!format!("{output:?}").contains("SECRET"));
+        // A session made from an output keeps the tokens and shows neither.
+        let session = SessionOutput::from(output).into_session();
+        assert_eq!(session.access_jwt(), "ACCESS-SECRET");
+        assert!(!format!("{session:?}").contains("SECRET"));
+    }
+
+    #[test]
     fn pds_comes_from_a_matching_did_doc_only() {
         let doc = |id: &str| {
-            serde_json::json!({
+            atdata_core::Value::from_json(serde_json::json!({
                 "id": id,
                 "service": [{"id": "#atproto_pds", "type": "AtprotoPersonalDataServer",
                              "serviceEndpoint": "https://pds.example.com/"}]
-            })
+            }))
+            .unwrap()
         };
         let did: Did = "did:plc:abc123".parse().unwrap();
         assert_eq!(

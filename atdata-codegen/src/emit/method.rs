@@ -159,11 +159,7 @@ impl<'c> DocEmitter<'_, 'c> {
             &fallback,
             &format!("{nsid}#main.parameters"),
         );
-        let derives = if all_optional {
-            "Debug, Clone, PartialEq, Default"
-        } else {
-            "Debug, Clone, PartialEq"
-        };
+        let derives = super::object::derives(&fields, all_optional);
         let _ = writeln!(self.out, "#[derive({derives})]\npub struct {PARAMS} {{");
         for f in &fields {
             let text = match f.description.as_deref() {
@@ -174,6 +170,7 @@ impl<'c> DocEmitter<'_, 'c> {
             let _ = writeln!(self.out, "    pub {}: {},", f.ident, f.declared());
         }
         let _ = writeln!(self.out, "}}\n");
+        super::object::write_debug(&mut self.out, PARAMS, &fields, None);
         fields
     }
 

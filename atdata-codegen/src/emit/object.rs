@@ -27,6 +27,84 @@ pub(crate) struct Field {
     pub(crate) position: usize,
 }
 
+/// Keys whose values are secrets (tokens, passwords, one-time codes): generated types print
+/// them as `<redacted>` in `Debug`, so logging a request or response never leaks a credential.
+/// By key rather than by lexicon path, so a new method with an `accessJwt` is covered too.
+pub(crate) const SECRET_KEYS: &[&str] = &[
+    "accessJwt",
+    "refreshJwt",
+    "password",
+    "newPassword",
+    "appPassword",
+    "token",
+    "authFactorToken",
+    "code",
+    "inviteCode",
+    "verificationCode",
+    "joinLinkCode",
+];
+
+impl Field {
+    /// Whether its value is a secret that `Debug` must not show.
+    pub(crate) fn is_secret(&self) -> bool {
+        SECRET_KEYS.contains(&self.key.as_str())
+    }
+
+    /// What `Debug` shows for it: the value, or `<redacted>` in its place (keeping whether an
+    /// optional one is set).
+    fn debug_expr(&self) -> String {
+        let place = format!("self.{}", self.ident);
+        if !self.is_secret() {
+            return format!("&{place}");
+        }
+        match (self.required, self.nullable) {
+            (true, false) => "&_rt::Redacted".to_owned(),
+            (true, true) | (false, false) => format!("&{place}.as_ref().map(|_| _rt::Redacted)"),
+            (false, true) => {
+                format!("&{place}.as_ref().map(|v| v.as_ref().map(|_| _rt::Redacted))")
+            }
+        }
+    }
+}
+
+/// The derives of a struct with `fields`: `Debug` unless a field is secret (then
+/// [`write_debug`] writes it by hand), `Default` when every field is optional.
+pub(crate) fn derives(fields: &[Field], default: bool) -> String {
+    let mut out = Vec::new();
+    if !fields.iter().any(Field::is_secret) {
+        out.push("Debug");
+    }
+    out.extend(["Clone", "PartialEq"]);
+    if default {
+        out.push("Default");
+    }
+    out.join(", ")
+}
+
+/// `impl Debug` for a struct with a secret field: every field in order, secrets redacted, then
+/// `extra` when given. Nothing when no field is secret (the derive does it).
+pub(crate) fn write_debug(out: &mut String, name: &str, fields: &[Field], extra: Option<&str>) {
+    if !fields.iter().any(Field::is_secret) {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "impl ::std::fmt::Debug for {name} {{\n    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {{\n        f.debug_struct({name:?})"
+    );
+    for field in fields {
+        let _ = writeln!(
+            out,
+            "            .field({:?}, {})",
+            field.ident,
+            field.debug_expr()
+        );
+    }
+    if let Some(extra) = extra {
+        let _ = writeln!(out, "            .field({extra:?}, &self.{extra})");
+    }
+    let _ = writeln!(out, "            .finish()\n    }}\n}}\n");
+}
+
 impl Field {
     /// The declared type: `T`, `Option<T>` (optional, or required but nullable), or
     /// `Option<Option<T>>` (optional and nullable: absent, `null`, or a value).
@@ -114,11 +192,7 @@ impl<'c> DocEmitter<'_, 'c> {
             format!("The `{ty}` object.")
         };
         self.item_doc("", description, &fallback, ty);
-        let derives = if all_optional {
-            "Debug, Clone, PartialEq, Default"
-        } else {
-            "Debug, Clone, PartialEq"
-        };
+        let derives = derives(&fields, all_optional);
         let _ = writeln!(self.out, "#[derive({derives})]\npub struct {name} {{");
         for f in &fields {
             let text = match f.description.as_deref() {
@@ -132,6 +206,7 @@ impl<'c> DocEmitter<'_, 'c> {
             self.out,
             "    /// Keys the lexicon does not declare, kept so the data round-trips unchanged.\n    pub {extra}: _rt::Map,\n}}\n"
         );
+        write_debug(&mut self.out, name, &fields, Some(&extra));
 
         self.constructors(name, &fields, &extra);
         self.object_impl(name, ty, &fields, &extra, record);

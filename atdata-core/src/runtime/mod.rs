@@ -27,6 +27,15 @@ mod union;
 
 pub use body::json_output;
 
+/// What generated `Debug` impls print in place of a secret (a token, a password).
+pub struct Redacted;
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
 pub use crate::value_serde::{ValueDeserializer, ValueError};
 pub use object::{
     de_object, extra, field, field_vec, missing, record_type, required, ser_object, Key, Object,

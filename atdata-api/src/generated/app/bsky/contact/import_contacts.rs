@@ -10,7 +10,7 @@ pub const NSID: &str = "app.bsky.contact.importContacts";
 /// The request body of `app.bsky.contact.importContacts`.
 ///
 /// Lexicon: `app.bsky.contact.importContacts#main.input`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Input {
     /// List of phone numbers in global E.164 format (e.g., '+12125550123'). Phone numbers that cannot be normalized into a valid phone number will be discarded. Should not repeat the 'phone' input used in `app.bsky.contact.verifyPhone`.
     pub contacts: Vec<String>,
@@ -18,6 +18,16 @@ pub struct Input {
     pub token: String,
     /// Keys the lexicon does not declare, kept so the data round-trips unchanged.
     pub extra: _rt::Map,
+}
+
+impl ::std::fmt::Debug for Input {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("Input")
+            .field("contacts", &self.contacts)
+            .field("token", &_rt::Redacted)
+            .field("extra", &self.extra)
+            .finish()
+    }
 }
 
 impl Input {

@@ -10,7 +10,7 @@ pub const NSID: &str = "app.bsky.contact.verifyPhone";
 /// The request body of `app.bsky.contact.verifyPhone`.
 ///
 /// Lexicon: `app.bsky.contact.verifyPhone#main.input`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Input {
     /// The code received via SMS as a result of the call to `app.bsky.contact.startPhoneVerification`.
     pub code: String,
@@ -18,6 +18,16 @@ pub struct Input {
     pub phone: String,
     /// Keys the lexicon does not declare, kept so the data round-trips unchanged.
     pub extra: _rt::Map,
+}
+
+impl ::std::fmt::Debug for Input {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("Input")
+            .field("code", &_rt::Redacted)
+            .field("phone", &self.phone)
+            .field("extra", &self.extra)
+            .finish()
+    }
 }
 
 impl Input {
@@ -84,12 +94,21 @@ impl<'de> _rt::Deserialize<'de> for Input {
 /// The response body of `app.bsky.contact.verifyPhone`.
 ///
 /// Lexicon: `app.bsky.contact.verifyPhone#main.output`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Output {
     /// JWT to be used in a call to `app.bsky.contact.importContacts`. It is only valid for a single call.
     pub token: String,
     /// Keys the lexicon does not declare, kept so the data round-trips unchanged.
     pub extra: _rt::Map,
+}
+
+impl ::std::fmt::Debug for Output {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("Output")
+            .field("token", &_rt::Redacted)
+            .field("extra", &self.extra)
+            .finish()
+    }
 }
 
 impl Output {

@@ -10,7 +10,7 @@ pub const NSID: &str = "app.bsky.notification.unregisterPush";
 /// The request body of `app.bsky.notification.unregisterPush`.
 ///
 /// Lexicon: `app.bsky.notification.unregisterPush#main.input`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Input {
     /// `appId`.
     pub app_id: String,
@@ -22,6 +22,18 @@ pub struct Input {
     pub token: String,
     /// Keys the lexicon does not declare, kept so the data round-trips unchanged.
     pub extra: _rt::Map,
+}
+
+impl ::std::fmt::Debug for Input {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("Input")
+            .field("app_id", &self.app_id)
+            .field("platform", &self.platform)
+            .field("service_did", &self.service_did)
+            .field("token", &_rt::Redacted)
+            .field("extra", &self.extra)
+            .finish()
+    }
 }
 
 impl Input {

@@ -10,12 +10,21 @@ pub const NSID: &str = "chat.bsky.embed.joinLink";
 /// The `chat.bsky.embed.joinLink` object.
 ///
 /// Lexicon: `chat.bsky.embed.joinLink`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Main {
     /// The join link code.
     pub code: String,
     /// Keys the lexicon does not declare, kept so the data round-trips unchanged.
     pub extra: _rt::Map,
+}
+
+impl ::std::fmt::Debug for Main {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("Main")
+            .field("code", &_rt::Redacted)
+            .field("extra", &self.extra)
+            .finish()
+    }
 }
 
 impl Main {

@@ -10,12 +10,21 @@ pub const NSID: &str = "chat.bsky.group.defs";
 /// Preview for a disabled join link. Carries only the code so clients can correlate with the input and render a disabled state.
 ///
 /// Lexicon: `chat.bsky.group.defs#disabledJoinLinkPreviewView`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DisabledJoinLinkPreviewView {
     /// `code`.
     pub code: String,
     /// Keys the lexicon does not declare, kept so the data round-trips unchanged.
     pub extra: _rt::Map,
+}
+
+impl ::std::fmt::Debug for DisabledJoinLinkPreviewView {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("DisabledJoinLinkPreviewView")
+            .field("code", &_rt::Redacted)
+            .field("extra", &self.extra)
+            .finish()
+    }
 }
 
 impl DisabledJoinLinkPreviewView {
@@ -77,12 +86,21 @@ impl<'de> _rt::Deserialize<'de> for DisabledJoinLinkPreviewView {
 /// Preview for a join link code that does not map to an existing link. Carries only the code so clients can correlate with the input and render an invalid state.
 ///
 /// Lexicon: `chat.bsky.group.defs#invalidJoinLinkPreviewView`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct InvalidJoinLinkPreviewView {
     /// `code`.
     pub code: String,
     /// Keys the lexicon does not declare, kept so the data round-trips unchanged.
     pub extra: _rt::Map,
+}
+
+impl ::std::fmt::Debug for InvalidJoinLinkPreviewView {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("InvalidJoinLinkPreviewView")
+            .field("code", &_rt::Redacted)
+            .field("extra", &self.extra)
+            .finish()
+    }
 }
 
 impl InvalidJoinLinkPreviewView {
@@ -144,7 +162,7 @@ impl<'de> _rt::Deserialize<'de> for InvalidJoinLinkPreviewView {
 /// Preview that can be shown in feeds, including to unauthenticated viewers.
 ///
 /// Lexicon: `chat.bsky.group.defs#joinLinkPreviewView`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct JoinLinkPreviewView {
     /// `code`.
     pub code: String,
@@ -168,6 +186,24 @@ pub struct JoinLinkPreviewView {
     pub viewer: Option<JoinLinkViewerState>,
     /// Keys the lexicon does not declare, kept so the data round-trips unchanged.
     pub extra: _rt::Map,
+}
+
+impl ::std::fmt::Debug for JoinLinkPreviewView {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("JoinLinkPreviewView")
+            .field("code", &_rt::Redacted)
+            .field("convo", &self.convo)
+            .field("convo_id", &self.convo_id)
+            .field("join_rule", &self.join_rule)
+            .field("member_count", &self.member_count)
+            .field("member_limit", &self.member_limit)
+            .field("name", &self.name)
+            .field("owner", &self.owner)
+            .field("require_approval", &self.require_approval)
+            .field("viewer", &self.viewer)
+            .field("extra", &self.extra)
+            .finish()
+    }
 }
 
 impl JoinLinkPreviewView {
@@ -311,7 +347,7 @@ impl<'de> _rt::Deserialize<'de> for JoinLinkPreviewView {
 /// Join link view to be used within a group view, so the convo is surrounding, not specified inside this view.
 ///
 /// Lexicon: `chat.bsky.group.defs#joinLinkView`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct JoinLinkView {
     /// `code`.
     pub code: String,
@@ -325,6 +361,19 @@ pub struct JoinLinkView {
     pub require_approval: bool,
     /// Keys the lexicon does not declare, kept so the data round-trips unchanged.
     pub extra: _rt::Map,
+}
+
+impl ::std::fmt::Debug for JoinLinkView {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("JoinLinkView")
+            .field("code", &_rt::Redacted)
+            .field("created_at", &self.created_at)
+            .field("enabled_status", &self.enabled_status)
+            .field("join_rule", &self.join_rule)
+            .field("require_approval", &self.require_approval)
+            .field("extra", &self.extra)
+            .finish()
+    }
 }
 
 impl JoinLinkView {

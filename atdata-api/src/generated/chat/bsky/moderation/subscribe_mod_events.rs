@@ -700,7 +700,7 @@ impl<'de> _rt::Deserialize<'de> for EventGroupChatCreated {
 /// Fired when a user requests to join a group chat via an join link that requires approval.
 ///
 /// Lexicon: `chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequest`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct EventGroupChatJoinRequest {
     /// The DID of the person requesting to join.
     pub actor_did: _rt::Did,
@@ -724,6 +724,24 @@ pub struct EventGroupChatJoinRequest {
     pub subject_follows_owner: bool,
     /// Keys the lexicon does not declare, kept so the data round-trips unchanged.
     pub extra: _rt::Map,
+}
+
+impl ::std::fmt::Debug for EventGroupChatJoinRequest {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("EventGroupChatJoinRequest")
+            .field("actor_did", &self.actor_did)
+            .field("convo_created_at", &self.convo_created_at)
+            .field("convo_id", &self.convo_id)
+            .field("created_at", &self.created_at)
+            .field("group_member_count", &self.group_member_count)
+            .field("group_name", &self.group_name)
+            .field("join_link_code", &_rt::Redacted)
+            .field("owner_did", &self.owner_did)
+            .field("rev", &self.rev)
+            .field("subject_follows_owner", &self.subject_follows_owner)
+            .field("extra", &self.extra)
+            .finish()
+    }
 }
 
 impl EventGroupChatJoinRequest {
@@ -1345,7 +1363,7 @@ impl<'de> _rt::Deserialize<'de> for EventGroupChatMemberAdded {
 /// Fired when a member joins a group chat via an join link that does not require approval.
 ///
 /// Lexicon: `chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberJoined`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct EventGroupChatMemberJoined {
     /// The DID of the person joining.
     pub actor_did: _rt::Did,
@@ -1369,6 +1387,24 @@ pub struct EventGroupChatMemberJoined {
     pub subject_follows_owner: bool,
     /// Keys the lexicon does not declare, kept so the data round-trips unchanged.
     pub extra: _rt::Map,
+}
+
+impl ::std::fmt::Debug for EventGroupChatMemberJoined {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("EventGroupChatMemberJoined")
+            .field("actor_did", &self.actor_did)
+            .field("convo_created_at", &self.convo_created_at)
+            .field("convo_id", &self.convo_id)
+            .field("created_at", &self.created_at)
+            .field("group_member_count", &self.group_member_count)
+            .field("group_name", &self.group_name)
+            .field("join_link_code", &_rt::Redacted)
+            .field("owner_did", &self.owner_did)
+            .field("rev", &self.rev)
+            .field("subject_follows_owner", &self.subject_follows_owner)
+            .field("extra", &self.extra)
+            .finish()
+    }
 }
 
 impl EventGroupChatMemberJoined {
@@ -1667,7 +1703,7 @@ impl<'de> _rt::Deserialize<'de> for EventGroupChatMemberLeft {
 /// Fired when a group chat's metadata or status changes.
 ///
 /// Lexicon: `chat.bsky.moderation.subscribeModEvents#eventGroupChatUpdated`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct EventGroupChatUpdated {
     /// The DID of the actor performing the action (the owner).
     pub actor_did: _rt::Did,
@@ -1701,6 +1737,35 @@ pub struct EventGroupChatUpdated {
     pub update_type: String,
     /// Keys the lexicon does not declare, kept so the data round-trips unchanged.
     pub extra: _rt::Map,
+}
+
+impl ::std::fmt::Debug for EventGroupChatUpdated {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("EventGroupChatUpdated")
+            .field("actor_did", &self.actor_did)
+            .field("convo_created_at", &self.convo_created_at)
+            .field("convo_id", &self.convo_id)
+            .field("created_at", &self.created_at)
+            .field("group_member_count", &self.group_member_count)
+            .field("group_name", &self.group_name)
+            .field(
+                "join_link_code",
+                &self.join_link_code.as_ref().map(|_| _rt::Redacted),
+            )
+            .field("join_link_followers_only", &self.join_link_followers_only)
+            .field(
+                "join_link_requires_approval",
+                &self.join_link_requires_approval,
+            )
+            .field("lock_reason", &self.lock_reason)
+            .field("new_name", &self.new_name)
+            .field("old_name", &self.old_name)
+            .field("owner_did", &self.owner_did)
+            .field("rev", &self.rev)
+            .field("update_type", &self.update_type)
+            .field("extra", &self.extra)
+            .finish()
+    }
 }
 
 impl EventGroupChatUpdated {

@@ -10,7 +10,7 @@ pub const NSID: &str = "com.atproto.admin.updateAccountPassword";
 /// The request body of `com.atproto.admin.updateAccountPassword`.
 ///
 /// Lexicon: `com.atproto.admin.updateAccountPassword#main.input`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Input {
     /// `did`.
     pub did: _rt::Did,
@@ -18,6 +18,16 @@ pub struct Input {
     pub password: String,
     /// Keys the lexicon does not declare, kept so the data round-trips unchanged.
     pub extra: _rt::Map,
+}
+
+impl ::std::fmt::Debug for Input {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("Input")
+            .field("did", &self.did)
+            .field("password", &_rt::Redacted)
+            .field("extra", &self.extra)
+            .finish()
+    }
 }
 
 impl Input {

@@ -10,7 +10,7 @@ pub const NSID: &str = "com.atproto.identity.signPlcOperation";
 /// The request body of `com.atproto.identity.signPlcOperation`.
 ///
 /// Lexicon: `com.atproto.identity.signPlcOperation#main.input`.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct Input {
     /// `alsoKnownAs`.
     pub also_known_as: Option<Vec<String>>,
@@ -24,6 +24,19 @@ pub struct Input {
     pub verification_methods: Option<_rt::Value>,
     /// Keys the lexicon does not declare, kept so the data round-trips unchanged.
     pub extra: _rt::Map,
+}
+
+impl ::std::fmt::Debug for Input {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("Input")
+            .field("also_known_as", &self.also_known_as)
+            .field("rotation_keys", &self.rotation_keys)
+            .field("services", &self.services)
+            .field("token", &self.token.as_ref().map(|_| _rt::Redacted))
+            .field("verification_methods", &self.verification_methods)
+            .field("extra", &self.extra)
+            .finish()
+    }
 }
 
 impl Input {

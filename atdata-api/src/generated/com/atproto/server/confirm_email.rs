@@ -10,7 +10,7 @@ pub const NSID: &str = "com.atproto.server.confirmEmail";
 /// The request body of `com.atproto.server.confirmEmail`.
 ///
 /// Lexicon: `com.atproto.server.confirmEmail#main.input`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Input {
     /// `email`.
     pub email: String,
@@ -18,6 +18,16 @@ pub struct Input {
     pub token: String,
     /// Keys the lexicon does not declare, kept so the data round-trips unchanged.
     pub extra: _rt::Map,
+}
+
+impl ::std::fmt::Debug for Input {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("Input")
+            .field("email", &self.email)
+            .field("token", &_rt::Redacted)
+            .field("extra", &self.extra)
+            .finish()
+    }
 }
 
 impl Input {

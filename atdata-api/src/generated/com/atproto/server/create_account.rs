@@ -10,7 +10,7 @@ pub const NSID: &str = "com.atproto.server.createAccount";
 /// The request body of `com.atproto.server.createAccount`.
 ///
 /// Lexicon: `com.atproto.server.createAccount#main.input`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Input {
     /// Pre-existing atproto DID, being imported to a new account.
     pub did: Option<_rt::Did>,
@@ -32,6 +32,29 @@ pub struct Input {
     pub verification_phone: Option<String>,
     /// Keys the lexicon does not declare, kept so the data round-trips unchanged.
     pub extra: _rt::Map,
+}
+
+impl ::std::fmt::Debug for Input {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("Input")
+            .field("did", &self.did)
+            .field("email", &self.email)
+            .field("handle", &self.handle)
+            .field(
+                "invite_code",
+                &self.invite_code.as_ref().map(|_| _rt::Redacted),
+            )
+            .field("password", &self.password.as_ref().map(|_| _rt::Redacted))
+            .field("plc_op", &self.plc_op)
+            .field("recovery_key", &self.recovery_key)
+            .field(
+                "verification_code",
+                &self.verification_code.as_ref().map(|_| _rt::Redacted),
+            )
+            .field("verification_phone", &self.verification_phone)
+            .field("extra", &self.extra)
+            .finish()
+    }
 }
 
 impl Input {
@@ -203,7 +226,7 @@ impl<'de> _rt::Deserialize<'de> for Input {
 /// The response body of `com.atproto.server.createAccount`.
 ///
 /// Lexicon: `com.atproto.server.createAccount#main.output`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Output {
     /// `accessJwt`.
     pub access_jwt: String,
@@ -217,6 +240,19 @@ pub struct Output {
     pub refresh_jwt: String,
     /// Keys the lexicon does not declare, kept so the data round-trips unchanged.
     pub extra: _rt::Map,
+}
+
+impl ::std::fmt::Debug for Output {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("Output")
+            .field("access_jwt", &_rt::Redacted)
+            .field("did", &self.did)
+            .field("did_doc", &self.did_doc)
+            .field("handle", &self.handle)
+            .field("refresh_jwt", &_rt::Redacted)
+            .field("extra", &self.extra)
+            .finish()
+    }
 }
 
 impl Output {

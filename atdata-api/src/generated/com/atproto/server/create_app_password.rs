@@ -160,7 +160,7 @@ impl _rt::XrpcRequest for CreateAppPassword {
 /// The `com.atproto.server.createAppPassword#appPassword` object.
 ///
 /// Lexicon: `com.atproto.server.createAppPassword#appPassword`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct AppPassword {
     /// `createdAt`.
     pub created_at: _rt::Datetime,
@@ -172,6 +172,18 @@ pub struct AppPassword {
     pub privileged: Option<bool>,
     /// Keys the lexicon does not declare, kept so the data round-trips unchanged.
     pub extra: _rt::Map,
+}
+
+impl ::std::fmt::Debug for AppPassword {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("AppPassword")
+            .field("created_at", &self.created_at)
+            .field("name", &self.name)
+            .field("password", &_rt::Redacted)
+            .field("privileged", &self.privileged)
+            .field("extra", &self.extra)
+            .finish()
+    }
 }
 
 impl AppPassword {

@@ -91,12 +91,21 @@ impl<'de> _rt::Deserialize<'de> for Input {
 /// The response body of `com.atproto.server.createInviteCode`.
 ///
 /// Lexicon: `com.atproto.server.createInviteCode#main.output`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Output {
     /// `code`.
     pub code: String,
     /// Keys the lexicon does not declare, kept so the data round-trips unchanged.
     pub extra: _rt::Map,
+}
+
+impl ::std::fmt::Debug for Output {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("Output")
+            .field("code", &_rt::Redacted)
+            .field("extra", &self.extra)
+            .finish()
+    }
 }
 
 impl Output {

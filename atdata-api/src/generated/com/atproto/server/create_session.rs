@@ -10,7 +10,7 @@ pub const NSID: &str = "com.atproto.server.createSession";
 /// The request body of `com.atproto.server.createSession`.
 ///
 /// Lexicon: `com.atproto.server.createSession#main.input`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Input {
     /// When true, instead of throwing error for takendown accounts, a valid response with a narrow scoped token will be returned
     pub allow_takendown: Option<bool>,
@@ -22,6 +22,21 @@ pub struct Input {
     pub password: String,
     /// Keys the lexicon does not declare, kept so the data round-trips unchanged.
     pub extra: _rt::Map,
+}
+
+impl ::std::fmt::Debug for Input {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("Input")
+            .field("allow_takendown", &self.allow_takendown)
+            .field(
+                "auth_factor_token",
+                &self.auth_factor_token.as_ref().map(|_| _rt::Redacted),
+            )
+            .field("identifier", &self.identifier)
+            .field("password", &_rt::Redacted)
+            .field("extra", &self.extra)
+            .finish()
+    }
 }
 
 impl Input {
@@ -121,7 +136,7 @@ impl<'de> _rt::Deserialize<'de> for Input {
 /// The response body of `com.atproto.server.createSession`.
 ///
 /// Lexicon: `com.atproto.server.createSession#main.output`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Output {
     /// `accessJwt`.
     pub access_jwt: String,
@@ -145,6 +160,24 @@ pub struct Output {
     pub status: Option<String>,
     /// Keys the lexicon does not declare, kept so the data round-trips unchanged.
     pub extra: _rt::Map,
+}
+
+impl ::std::fmt::Debug for Output {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("Output")
+            .field("access_jwt", &_rt::Redacted)
+            .field("active", &self.active)
+            .field("did", &self.did)
+            .field("did_doc", &self.did_doc)
+            .field("email", &self.email)
+            .field("email_auth_factor", &self.email_auth_factor)
+            .field("email_confirmed", &self.email_confirmed)
+            .field("handle", &self.handle)
+            .field("refresh_jwt", &_rt::Redacted)
+            .field("status", &self.status)
+            .field("extra", &self.extra)
+            .finish()
+    }
 }
 
 impl Output {

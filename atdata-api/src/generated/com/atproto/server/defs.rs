@@ -10,7 +10,7 @@ pub const NSID: &str = "com.atproto.server.defs";
 /// The `com.atproto.server.defs#inviteCode` object.
 ///
 /// Lexicon: `com.atproto.server.defs#inviteCode`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct InviteCode {
     /// `available`.
     pub available: i64,
@@ -28,6 +28,21 @@ pub struct InviteCode {
     pub uses: Vec<InviteCodeUse>,
     /// Keys the lexicon does not declare, kept so the data round-trips unchanged.
     pub extra: _rt::Map,
+}
+
+impl ::std::fmt::Debug for InviteCode {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("InviteCode")
+            .field("available", &self.available)
+            .field("code", &_rt::Redacted)
+            .field("created_at", &self.created_at)
+            .field("created_by", &self.created_by)
+            .field("disabled", &self.disabled)
+            .field("for_account", &self.for_account)
+            .field("uses", &self.uses)
+            .field("extra", &self.extra)
+            .finish()
+    }
 }
 
 impl InviteCode {

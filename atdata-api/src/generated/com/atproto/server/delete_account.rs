@@ -10,7 +10,7 @@ pub const NSID: &str = "com.atproto.server.deleteAccount";
 /// The request body of `com.atproto.server.deleteAccount`.
 ///
 /// Lexicon: `com.atproto.server.deleteAccount#main.input`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Input {
     /// `did`.
     pub did: _rt::Did,
@@ -20,6 +20,17 @@ pub struct Input {
     pub token: String,
     /// Keys the lexicon does not declare, kept so the data round-trips unchanged.
     pub extra: _rt::Map,
+}
+
+impl ::std::fmt::Debug for Input {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("Input")
+            .field("did", &self.did)
+            .field("password", &_rt::Redacted)
+            .field("token", &_rt::Redacted)
+            .field("extra", &self.extra)
+            .finish()
+    }
 }
 
 impl Input {

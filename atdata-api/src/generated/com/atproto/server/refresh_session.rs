@@ -10,7 +10,7 @@ pub const NSID: &str = "com.atproto.server.refreshSession";
 /// The response body of `com.atproto.server.refreshSession`.
 ///
 /// Lexicon: `com.atproto.server.refreshSession#main.output`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Output {
     /// `accessJwt`.
     pub access_jwt: String,
@@ -34,6 +34,24 @@ pub struct Output {
     pub status: Option<String>,
     /// Keys the lexicon does not declare, kept so the data round-trips unchanged.
     pub extra: _rt::Map,
+}
+
+impl ::std::fmt::Debug for Output {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("Output")
+            .field("access_jwt", &_rt::Redacted)
+            .field("active", &self.active)
+            .field("did", &self.did)
+            .field("did_doc", &self.did_doc)
+            .field("email", &self.email)
+            .field("email_auth_factor", &self.email_auth_factor)
+            .field("email_confirmed", &self.email_confirmed)
+            .field("handle", &self.handle)
+            .field("refresh_jwt", &_rt::Redacted)
+            .field("status", &self.status)
+            .field("extra", &self.extra)
+            .finish()
+    }
 }
 
 impl Output {

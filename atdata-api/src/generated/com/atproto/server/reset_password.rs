@@ -10,7 +10,7 @@ pub const NSID: &str = "com.atproto.server.resetPassword";
 /// The request body of `com.atproto.server.resetPassword`.
 ///
 /// Lexicon: `com.atproto.server.resetPassword#main.input`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Input {
     /// `password`.
     pub password: String,
@@ -18,6 +18,16 @@ pub struct Input {
     pub token: String,
     /// Keys the lexicon does not declare, kept so the data round-trips unchanged.
     pub extra: _rt::Map,
+}
+
+impl ::std::fmt::Debug for Input {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("Input")
+            .field("password", &_rt::Redacted)
+            .field("token", &_rt::Redacted)
+            .field("extra", &self.extra)
+            .finish()
+    }
 }
 
 impl Input {

@@ -10,7 +10,7 @@ pub const NSID: &str = "com.atproto.server.updateEmail";
 /// The request body of `com.atproto.server.updateEmail`.
 ///
 /// Lexicon: `com.atproto.server.updateEmail#main.input`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Input {
     /// `email`.
     pub email: String,
@@ -20,6 +20,17 @@ pub struct Input {
     pub token: Option<String>,
     /// Keys the lexicon does not declare, kept so the data round-trips unchanged.
     pub extra: _rt::Map,
+}
+
+impl ::std::fmt::Debug for Input {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("Input")
+            .field("email", &self.email)
+            .field("email_auth_factor", &self.email_auth_factor)
+            .field("token", &self.token.as_ref().map(|_| _rt::Redacted))
+            .field("extra", &self.extra)
+            .finish()
+    }
 }
 
 impl Input {
