@@ -215,6 +215,15 @@ impl Remote {
     /// A client for the server `pds` names (or the stored session's), logged in when the
     /// stored session is for that server. A refreshed session is written back to the file.
     pub fn connect(pds: &PdsArg) -> Result<Remote, Failure> {
+        Remote::connect_with(pds, |builder| builder)
+    }
+
+    /// [`Remote::connect`] with client settings of the command's own (`configure` gets the
+    /// builder before the session is attached).
+    pub fn connect_with(
+        pds: &PdsArg,
+        configure: impl FnOnce(atdata_client::ClientBuilder) -> atdata_client::ClientBuilder,
+    ) -> Result<Remote, Failure> {
         let path = session_path()?;
         let stored = load_session(&path)?;
         let (service, session, no_session) = match (&pds.pds, stored) {
@@ -233,7 +242,7 @@ impl Remote {
                 ))
             }
         };
-        let mut builder = Client::builder().service(service.clone());
+        let mut builder = configure(Client::builder().service(service.clone()));
         if let Some(session) = session {
             builder = builder.session(session);
             let path = path.clone();

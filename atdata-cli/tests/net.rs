@@ -249,6 +249,17 @@ fn login_records_blobs_export_xrpc_logout() {
     let exported = user.json(&["repo", "export", &did, "-o", &car]);
     assert_eq!(exported["did"], did.as_str());
     assert!(exported["bytes"].as_u64().is_some_and(|n| n > 0));
+    // Past --max-bytes the export stops, fails and leaves no partial file.
+    let capped = user.dir.join("capped.car").to_string_lossy().into_owned();
+    let refused = user.run(&["repo", "export", &did, "-o", &capped, "--max-bytes", "100"]);
+    assert!(
+        !refused.status.success(),
+        "an export over the cap must fail"
+    );
+    assert!(
+        !std::path::Path::new(&capped).exists(),
+        "no partial file is left"
+    );
     let described = user.json(&[
         "xrpc",
         "com.atproto.repo.describeRepo",

@@ -39,6 +39,9 @@ pub enum BuildError {
     Session(#[from] SessionError),
 }
 
+/// The default deadline of one call attempt (see [`ClientBuilder::timeout`]).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Builds a [`Client`]: service URL, timeouts, user agent, body limits, retries, default call
 /// options, a session to resume and a callback for session changes.
 ///
@@ -85,7 +88,7 @@ impl Default for ClientBuilder {
         ClientBuilder {
             service: DEFAULT_SERVICE.to_owned(),
             http: None,
-            timeout: None,
+            timeout: Some(DEFAULT_TIMEOUT),
             connect_timeout: Duration::from_secs(10),
             read_timeout: Some(Duration::from_secs(30)),
             user_agent: DEFAULT_USER_AGENT.to_owned(),
@@ -114,8 +117,9 @@ impl std::fmt::Debug for ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// A builder with the defaults: [`DEFAULT_SERVICE`], no overall timeout, a 10 s connect
-    /// and 30 s read timeout, 64 MiB response bodies, [`RetryPolicy::default`].
+    /// A builder with the defaults: [`DEFAULT_SERVICE`], a [`DEFAULT_TIMEOUT`] (30 s) deadline
+    /// per call attempt, a 10 s connect and 30 s read timeout, 64 MiB response bodies,
+    /// [`RetryPolicy::default`].
     pub fn new() -> Self {
         ClientBuilder::default()
     }
@@ -127,10 +131,14 @@ impl ClientBuilder {
         self
     }
 
-    /// The longest a call's attempt may take, body included (default: none; the read timeout
-    /// still catches a stalled server). [`CallOptions::timeout`] sets it per call.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
+    /// The longest a call's attempt may take, from connecting to the last byte of the body
+    /// (default [`DEFAULT_TIMEOUT`], 30 s): a server that trickles a byte at a time cannot hold
+    /// a call forever, as it could under the read timeout alone. `None` turns it off.
+    /// Downloads streamed to a file and uploads streamed from one have no default deadline
+    /// (they may be large); they are bounded by the read timeout, the size limits and a
+    /// [`CallOptions::timeout`] given for the call.
+    pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.timeout = timeout.into();
         self
     }
 

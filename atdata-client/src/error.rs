@@ -135,6 +135,16 @@ pub enum Error<E: XrpcErrorName = NoError> {
         #[source]
         source: BodyError,
     },
+    /// A record the server sent (well-formed) does not fit the type it was read as: the
+    /// caller's type and the record disagree, the server is not at fault.
+    #[error("{uri}: the record does not fit the requested type: {source}")]
+    RecordDecode {
+        /// The record.
+        uri: atdata_core::AtUri,
+        /// What did not fit, with its path in the record.
+        #[source]
+        source: atdata_core::ValueError,
+    },
     /// The request body could not be encoded.
     #[error("{nsid}: the request could not be encoded: {source}")]
     Encode {
@@ -227,6 +237,7 @@ impl<E: XrpcErrorName> Error<E> {
             | Error::NotLoggedIn { nsid }
             | Error::Refresh { nsid, .. } => Some(nsid),
             Error::InvalidRecord { .. }
+            | Error::RecordDecode { .. }
             | Error::InvalidArgument { .. }
             | Error::NotARecordUri { .. }
             | Error::InvalidHeader { .. }
@@ -311,6 +322,7 @@ impl<E: XrpcErrorName> Error<E> {
             Error::Decode { nsid, source } => Error::Decode { nsid, source },
             Error::Encode { nsid, source } => Error::Encode { nsid, source },
             Error::InvalidRecord { source } => Error::InvalidRecord { source },
+            Error::RecordDecode { uri, source } => Error::RecordDecode { uri, source },
             Error::InvalidArgument { what, source } => Error::InvalidArgument { what, source },
             Error::NotARecordUri { uri } => Error::NotARecordUri { uri },
             Error::InvalidHeader { name } => Error::InvalidHeader { name },

@@ -94,7 +94,7 @@ mod transport;
 #[cfg(feature = "http")]
 pub use auth::SessionChange;
 #[cfg(feature = "http")]
-pub use builder::{BuildError, ClientBuilder, DEFAULT_SERVICE};
+pub use builder::{BuildError, ClientBuilder, DEFAULT_SERVICE, DEFAULT_TIMEOUT};
 #[cfg(feature = "http")]
 pub use call_options::CallOptions;
 #[cfg(feature = "http")]

@@ -38,17 +38,15 @@ use std::future::{Future, IntoFuture};
 use std::marker::PhantomData;
 use std::pin::Pin;
 
-use atdata_core::xrpc::BodyError;
 use atdata_core::{AtIdentifier, AtUri, Cid, Nsid, RecordKey, Value};
 use futures_util::Stream;
-use serde::de::{DeserializeOwned, Error as _};
+use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::com::atproto::repo::{
     apply_writes, create_record, delete_record, get_record, list_records, put_record,
 };
 use crate::{Client, Error, IntoIdentifier};
-use atdata_core::ValueDeserializer;
 
 /// Where a record was written: its AT-URI and the CID of its contents.
 ///
@@ -94,8 +92,19 @@ pub struct Record<T> {
 pub struct Page<T> {
     /// The records, in the order the server sent them.
     pub records: Vec<Record<T>>,
+    /// Records that did not fit `T` (not in strict mode): left out of `records`, named here.
+    pub skipped: Vec<Skipped>,
     /// Where the next page starts; `None` on the last page.
     pub cursor: Option<String>,
+}
+
+/// A listed record that did not fit the requested type, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Skipped {
+    /// The record.
+    pub uri: AtUri,
+    /// What did not fit, with its path in the record.
+    pub error: atdata_core::ValueError,
 }
 
 /// Parses an identifier argument, naming it on failure.
@@ -124,11 +133,13 @@ fn record_value<T: Serialize + ?Sized>(
     Ok(value)
 }
 
-/// Reads a record value as `T`.
-fn from_value<T: DeserializeOwned>(nsid: &'static str, value: Value) -> Result<T, Error> {
-    T::deserialize(ValueDeserializer::new(value)).map_err(|e| Error::Decode {
-        nsid: nsid.into(),
-        source: BodyError::Json(serde_json::Error::custom(e)),
+/// Reads the value of record `uri` as `T`, as if from its atproto JSON (the form the record
+/// came in, and the one writes go through): any type that reads the JSON reads the record,
+/// `serde_json::Value` included, with links and bytes as `{"$link"}` / `{"$bytes"}` objects.
+fn from_value<T: DeserializeOwned>(uri: &AtUri, value: Value) -> Result<T, Error> {
+    atdata_core::from_value_json(value).map_err(|source| Error::RecordDecode {
+        uri: uri.clone(),
+        source,
     })
 }
 
@@ -246,6 +257,7 @@ impl Client {
             limit: None,
             reverse: None,
             cursor: None,
+            strict: false,
             _type: PhantomData,
         }
     }
@@ -460,9 +472,9 @@ impl<T: DeserializeOwned> GetRecordBuilder<'_, T> {
         request.params.cid = self.cid;
         let output = self.client.send(&request).await?;
         Ok(Record {
+            value: from_value(&output.uri, output.value).map_err(Error::typed)?,
             uri: output.uri,
             cid: output.cid,
-            value: from_value(get_record::NSID, output.value).map_err(Error::typed)?,
         })
     }
 }
@@ -478,10 +490,19 @@ pub struct ListRecordsBuilder<'a, T> {
     limit: Option<i64>,
     reverse: Option<bool>,
     cursor: Option<String>,
+    strict: bool,
     _type: PhantomData<fn() -> T>,
 }
 
 impl<T: DeserializeOwned + Send + 'static> ListRecordsBuilder<'_, T> {
+    /// Whether a record that does not fit `T` fails the listing ([`Error::RecordDecode`],
+    /// naming it). Off by default: such records are left out, logged with `tracing` and named
+    /// in [`Page::skipped`], so one odd record does not end a whole listing.
+    pub fn strict(mut self, strict: bool) -> Self {
+        self.strict = strict;
+        self
+    }
+
     /// Lists this repository instead of the logged-in account's.
     pub fn repo(mut self, repo: impl IntoIdentifier<AtIdentifier>) -> Self {
         self.repo = Some(arg("repo", repo));
@@ -519,17 +540,21 @@ impl<T: DeserializeOwned + Send + 'static> ListRecordsBuilder<'_, T> {
     /// Sends one call: one page.
     pub async fn page(self) -> Result<Page<T>, Error<list_records::Error>> {
         let client = self.client;
+        let strict = self.strict;
         let request = self.into_request().map_err(Error::typed)?;
-        fetch_page(client, &request).await
+        fetch_page(client, &request, strict).await
     }
 
     /// Every record from the cursor on, fetching pages as the stream is read. An error ends
-    /// the stream after it is yielded.
+    /// the stream after it is yielded. The stream is pinned already (`Unpin`), so a plain
+    /// `while let Some(record) = stream.try_next().await? { … }` reads it.
     pub fn stream(
         mut self,
-    ) -> impl Stream<Item = Result<Record<T>, Error<list_records::Error>>> + Send + 'static {
+    ) -> impl Stream<Item = Result<Record<T>, Error<list_records::Error>>> + Send + Unpin + 'static
+    {
         self.limit = self.limit.or(Some(100));
         let client = self.client.clone();
+        let strict = self.strict;
         let (next, failed) = match self.into_request() {
             Ok(request) => (Some(request), None),
             Err(e) => (None, Some(e.typed())),
@@ -538,31 +563,35 @@ impl<T: DeserializeOwned + Send + 'static> ListRecordsBuilder<'_, T> {
             client,
             next,
             failed,
+            strict,
             buffer: VecDeque::new(),
         };
-        futures_util::stream::unfold(state, |mut state| async move {
-            loop {
-                if let Some(record) = state.buffer.pop_front() {
-                    return Some((Ok(record), state));
-                }
-                if let Some(error) = state.failed.take() {
-                    return Some((Err(error), state));
-                }
-                let mut request = state.next.take()?;
-                match fetch_page(&state.client, &request).await {
-                    Ok(page) => {
-                        // An empty page ends the listing even with a cursor: some servers send
-                        // one on the last page.
-                        if !page.records.is_empty() && page.cursor.is_some() {
-                            request.params.cursor = page.cursor;
-                            state.next = Some(request);
-                        }
-                        state.buffer.extend(page.records);
+        Box::pin(futures_util::stream::unfold(
+            state,
+            |mut state| async move {
+                loop {
+                    if let Some(record) = state.buffer.pop_front() {
+                        return Some((Ok(record), state));
                     }
-                    Err(e) => return Some((Err(e), state)),
+                    if let Some(error) = state.failed.take() {
+                        return Some((Err(error), state));
+                    }
+                    let mut request = state.next.take()?;
+                    match fetch_page(&state.client, &request, state.strict).await {
+                        Ok(page) => {
+                            // An empty page ends the listing even with a cursor: some servers send
+                            // one on the last page.
+                            if !page.records.is_empty() && page.cursor.is_some() {
+                                request.params.cursor = page.cursor;
+                                state.next = Some(request);
+                            }
+                            state.buffer.extend(page.records);
+                        }
+                        Err(e) => return Some((Err(e), state)),
+                    }
                 }
-            }
-        })
+            },
+        ))
     }
 }
 
@@ -572,28 +601,37 @@ struct PageState<T> {
     client: Client,
     next: Option<crate::com::atproto::repo::ListRecords>,
     failed: Option<Error<list_records::Error>>,
+    strict: bool,
     buffer: VecDeque<Record<T>>,
 }
 
 async fn fetch_page<T: DeserializeOwned>(
     client: &Client,
     request: &crate::com::atproto::repo::ListRecords,
+    strict: bool,
 ) -> Result<Page<T>, Error<list_records::Error>> {
     let output = client.send(request).await?;
-    let records = output
-        .records
-        .into_iter()
-        .map(|record| {
-            Ok(Record {
+    let mut records = Vec::with_capacity(output.records.len());
+    let mut skipped = Vec::new();
+    for record in output.records {
+        match from_value(&record.uri, record.value) {
+            Ok(value) => records.push(Record {
                 uri: record.uri,
                 cid: Some(record.cid),
-                value: from_value(list_records::NSID, record.value)?,
-            })
-        })
-        .collect::<Result<Vec<_>, Error>>()
-        .map_err(Error::typed)?;
+                value,
+            }),
+            Err(e) if strict => return Err(e.typed()),
+            Err(e) => {
+                tracing::warn!(error = %e, "listRecords: skipping a record that does not fit the requested type");
+                if let Error::RecordDecode { uri, source } = e {
+                    skipped.push(Skipped { uri, error: source });
+                }
+            }
+        }
+    }
     Ok(Page {
         records,
+        skipped,
         cursor: output.cursor,
     })
 }

@@ -203,7 +203,12 @@ async fn build_request(
         headers.append(name.clone(), value.clone());
     }
     let mut request = limits.http.request(method, attempt.url);
-    if let Some(timeout) = attempt.options.timeout.or(limits.timeout) {
+    // Streams to or from a file may be large: the client-wide deadline is for ordinary calls.
+    // The read timeout and size limits still bound them, and a per-call timeout applies.
+    let streaming = matches!(attempt.sink, Sink::File(_))
+        || matches!(attempt.payload, Some(Payload::File { .. }));
+    let default = if streaming { None } else { limits.timeout };
+    if let Some(timeout) = attempt.options.timeout.or(default) {
         request = request.timeout(timeout);
     }
     match attempt.payload {

@@ -1044,3 +1044,40 @@ mod early_refresh {
         );
     }
 }
+
+/// A server that sends one byte at a time, never slowly enough for the read timeout, cannot
+/// hold a call past the client's deadline (fake server: the real one cannot be made to trickle).
+#[tokio::test]
+async fn a_trickling_server_cannot_hold_a_call_past_the_deadline() {
+    let server = FakeServer::start(|_| Reply::Trickle {
+        len: 10_000,
+        every: Duration::from_millis(50),
+    })
+    .await;
+    assert_eq!(atdata_client::DEFAULT_TIMEOUT, Duration::from_secs(30));
+    let client = Client::builder()
+        .service(&server.url)
+        .timeout(Duration::from_secs(1))
+        .retry(RetryPolicy::none())
+        .build()
+        .expect("client");
+    let started = Instant::now();
+    let error = client
+        .send(&DescribeServer::new())
+        .await
+        .expect_err("the body never finishes in time");
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
+    assert!(matches!(error, Error::Transport { .. }), "{error}");
+
+    // The per-call setting overrides the client's.
+    let started = Instant::now();
+    let error = client
+        .send_with(
+            &DescribeServer::new(),
+            &CallOptions::new().timeout(Duration::from_millis(300)),
+        )
+        .await
+        .expect_err("per-call deadline");
+    assert!(started.elapsed() < Duration::from_secs(1), "{error}");
+}

@@ -105,7 +105,8 @@ async fn create_account_login_and_me() {
     let _: Option<&create_session::Error> = error.known();
 }
 
-/// The namespaced form reaches the same methods as `send`, and reports a dropped client.
+/// The namespaced form reaches the same methods as `send`, also from a namespace that outlives
+/// its client.
 #[tokio::test]
 async fn namespaced_methods_mirror_the_python_sdk() {
     use atdata_client::com::atproto::repo::{CreateRecord, DescribeRepo};
@@ -542,6 +543,112 @@ async fn sample_schema_record_with_validate_false() {
         .await
         .expect("listRecords");
     assert_eq!(listed.len(), 2);
+}
+
+/// Records holding a blob, a link and bytes read as any serde type, `serde_json::Value`
+/// included; a record that does not fit the type is named by URI, and only fails a listing in
+/// strict mode.
+#[tokio::test]
+async fn records_with_links_blobs_and_bytes_read_as_json_and_misfits_are_named() {
+    let Some(pds) = pds() else { return };
+    let (client, _) = new_account(pds).await;
+    let collection = "ac.foundation.dataset.record";
+    let blob = client
+        .upload_blob(b"shard bytes".to_vec(), "application/octet-stream")
+        .await
+        .expect("upload");
+    let schema = client
+        .create_record(SAMPLE_SCHEMA, &sample_schema("links", "1"))
+        .validate(false)
+        .await
+        .expect("schema");
+    let record = serde_json::json!({
+        "name": "with links",
+        "shard": serde_json::to_value(&blob).expect("blob json"),
+        "schema": {"uri": schema.uri.to_string(), "cid": schema.cid.to_string()},
+        "prev": {"$link": schema.cid.to_string()},
+        "checksum": {"$bytes": "AAECAwQ"},
+    });
+    let written = client
+        .create_record(collection, &record)
+        .validate(false)
+        .await
+        .expect("create");
+    let back = client
+        .get_record::<serde_json::Value>(&written.uri)
+        .await
+        .expect("a record with a blob, a link and bytes reads as serde_json::Value");
+    assert_eq!(back.value["prev"]["$link"], schema.cid.to_string());
+    assert_eq!(back.value["checksum"]["$bytes"], "AAECAwQ");
+    assert_eq!(back.value["shard"]["$type"], "blob");
+    assert_eq!(back.value["name"], "with links");
+    // Our own types read the same record.
+    #[derive(Deserialize)]
+    struct Typed {
+        shard: Blob,
+        prev: atdata_core::CidLink,
+        checksum: atdata_core::Bytes,
+    }
+    let typed = client
+        .get_record::<Typed>(&written.uri)
+        .await
+        .expect("typed");
+    assert_eq!(typed.value.shard, blob);
+    assert_eq!(typed.value.prev.0, schema.cid);
+    assert_eq!(typed.value.checksum.0, vec![0, 1, 2, 3, 4]);
+
+    // One record of the collection does not fit `Typed`.
+    let misfit = client
+        .create_record(collection, &serde_json::json!({"name": "no shard"}))
+        .validate(false)
+        .await
+        .expect("misfit");
+    let error = match client.get_record::<Typed>(&misfit.uri).await {
+        Err(e) => e,
+        Ok(_) => panic!("a record without shard must not read as Typed"),
+    };
+    assert!(
+        matches!(&error, Error::RecordDecode { uri, .. } if *uri == misfit.uri),
+        "{error}"
+    );
+    assert!(error.to_string().contains("shard"), "{error}");
+
+    let listed: Vec<_> = client
+        .list_records::<serde_json::Value>(collection)
+        .stream()
+        .try_collect()
+        .await
+        .expect("list as JSON");
+    assert_eq!(listed.len(), 2);
+    let page = client
+        .list_records::<Typed>(collection)
+        .page()
+        .await
+        .expect("lenient page");
+    assert_eq!(page.records.len(), 1);
+    assert_eq!(page.skipped.len(), 1);
+    assert_eq!(page.skipped[0].uri, misfit.uri);
+    // A plain loop reads the stream (it is pinned inside); the misfit is left out.
+    let mut stream = client.list_records::<Typed>(collection).stream();
+    let mut read = 0;
+    while let Some(record) = stream.try_next().await.expect("lenient stream") {
+        assert_eq!(record.uri, written.uri);
+        read += 1;
+    }
+    assert_eq!(read, 1);
+    let strict: Result<Vec<_>, _> = client
+        .list_records::<Typed>(collection)
+        .strict(true)
+        .stream()
+        .try_collect()
+        .await;
+    match strict {
+        Err(Error::RecordDecode { uri, .. }) => assert_eq!(uri, misfit.uri),
+        other => panic!(
+            "strict listing must fail on the misfit: {:?}",
+            other.map(|v| v.len())
+        ),
+    }
 }
 
 #[tokio::test]

@@ -37,8 +37,15 @@ pub enum RepoCommand {
         /// Where to write the CAR file (`-` for stdout).
         #[arg(short, long, value_name = "FILE")]
         output: String,
+        /// The most bytes to write before giving up (and removing the partial file): a server
+        /// that sends an endless body cannot fill the disk. Real repositories are far smaller.
+        #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_EXPORT_LIMIT)]
+        max_bytes: u64,
     },
 }
+
+/// `repo export`'s default size cap: 4 GiB, well above the largest repositories seen.
+const DEFAULT_EXPORT_LIMIT: u64 = 4 << 30;
 
 pub fn run(command: RepoCommand, out: &Output) -> Result<(), Failure> {
     match command {
@@ -49,7 +56,12 @@ pub fn run(command: RepoCommand, out: &Output) -> Result<(), Failure> {
             rkey,
         } => get(&file, &collection, &rkey, out),
         RepoCommand::Verify { file, key } => verify(&file, key.as_deref(), out),
-        RepoCommand::Export { pds, repo, output } => export(&pds, &repo, &output, out),
+        RepoCommand::Export {
+            pds,
+            repo,
+            output,
+            max_bytes,
+        } => export(&pds, &repo, &output, max_bytes, out),
     }
 }
 
@@ -138,13 +150,19 @@ fn verify(file: &str, key: Option<&str>, out: &Output) -> Result<(), Failure> {
 
 /// Exports a repository to a file (streamed, with a byte count on stderr when it is a
 /// terminal) or to stdout.
-fn export(pds: &PdsArg, repo: &str, output: &str, out: &Output) -> Result<(), Failure> {
+fn export(
+    pds: &PdsArg,
+    repo: &str,
+    output: &str,
+    max_bytes: u64,
+    out: &Output,
+) -> Result<(), Failure> {
     use std::io::{IsTerminal as _, Write as _};
 
     let repo: atdata_core::AtIdentifier = repo
         .parse()
         .map_err(|e| Failure::Usage(format!("REPO {repo:?}: {e}")))?;
-    let remote = Remote::connect(pds)?;
+    let remote = Remote::connect_with(pds, |builder| builder.max_download_size(max_bytes))?;
     let did = match repo {
         atdata_core::AtIdentifier::Did(did) => did,
         atdata_core::AtIdentifier::Handle(handle) => {

@@ -54,6 +54,9 @@ pub enum Reply {
     Unframed { body: Vec<u8> },
     /// The connection is reset (RST) without an answer.
     Reset,
+    /// A 200 that declares `len` bytes of body and then sends one byte every `every`: a
+    /// server that never stalls long enough for a read timeout but never finishes either.
+    Trickle { len: usize, every: Duration },
 }
 
 impl Reply {
@@ -171,6 +174,19 @@ async fn serve(mut stream: TcpStream, handler: Handler) -> std::io::Result<()> {
                     }
                 }
                 return stream.shutdown().await;
+            }
+            Reply::Trickle { len, every } => {
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {len}\r\n\r\n"
+                );
+                stream.write_all(head.as_bytes()).await?;
+                for _ in 0..len {
+                    tokio::time::sleep(every).await;
+                    if stream.write_all(b" ").await.is_err() {
+                        return Ok(());
+                    }
+                }
+                return Ok(());
             }
             Reply::Reset => {
                 // Linger 0: closing sends RST instead of FIN, as a crashed peer would. (tokio
