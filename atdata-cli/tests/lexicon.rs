@@ -97,6 +97,25 @@ fn every_error_is_listed_with_its_path() {
     assert_eq!(j["errors"][3]["message"], "expected string, found integer");
 }
 
+/// Past the validator's cap (100) errors are counted, not listed: a huge wrong value costs
+/// no more than a small one.
+#[test]
+fn errors_past_the_cap_are_counted() {
+    let langs = vec!["\"not a tag\""; 300].join(",");
+    let bad = format!(
+        r#"{{"$type": "app.bsky.feed.post", "text": "hi", "createdAt": "2024-05-01T12:00:00.000Z",
+            "langs": [{langs}]}}"#
+    );
+    let out = validate(&[], "app.bsky.feed.post", &bad);
+    assert_eq!(out.status.code(), Some(1));
+    // One error for the length of `langs`, one per tag.
+    assert!(stderr(&out).contains("301 errors"), "{}", stderr(&out));
+    let j = json(&out);
+    assert_eq!(j["errors"].as_array().map(Vec::len), Some(100));
+    assert_eq!(j["omitted"], 201);
+    assert_eq!(j["errors"][99]["path"], "Record.langs[98]");
+}
+
 #[test]
 fn definitions_by_name() {
     let out = validate(
