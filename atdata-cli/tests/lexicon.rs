@@ -314,6 +314,31 @@ fn lint_the_official_tree_and_a_broken_one() {
     assert_eq!(out.status.code(), Some(3));
 }
 
+/// `lint` applies the lexicon loader's size limit: a file over 1 MiB is an `invalid-doc`
+/// error, even when it is a valid lexicon (it would be refused by `validate`'s loader).
+#[test]
+fn lint_refuses_a_file_over_the_loader_size_limit() {
+    const LIMIT: usize = atdata_lexicon::doc::MAX_DOC_BYTES;
+    let dir = std::env::temp_dir().join(format!("atdata-lint-size-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let head = r#"{"lexicon": 1, "id": "com.example.big", "description": ""#;
+    let tail = r#"", "defs": {"main": {"type": "token", "description": "A token."}}}"#;
+    let pad = "x".repeat(LIMIT + 1 - head.len() - tail.len());
+    std::fs::write(dir.join("big.json"), format!("{head}{pad}{tail}")).expect("write lexicon");
+    let path = dir.to_str().expect("utf-8").to_owned();
+    let out = atdata(&["lexicon", "lint", &path], "");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("1 lint error"), "{}", stderr(&out));
+    let j = json(&out);
+    assert_eq!(j["lints"][0]["rule"], "invalid-doc");
+    assert_eq!(j["lints"][0]["severity"], "error");
+    assert_eq!(
+        j["lints"][0]["message"],
+        format!("lexicon document is too large or too deeply nested (more than {LIMIT} bytes)")
+    );
+}
+
 /// `lexicon gen` writes a module tree, or a crate; references to official lexicons resolve
 /// without copies of them, and a second run writes the same bytes.
 #[test]

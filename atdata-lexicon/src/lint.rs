@@ -37,7 +37,7 @@ use std::path::Path;
 
 use atdata_core::Value;
 
-use crate::catalog::collect_json_files;
+use crate::catalog::{collect_json_files, read_doc_file};
 use crate::schema::{
     Array, BlobSchema, BodySchema, Boolean, BytesSchema, FieldType, Integer, LexiconDoc, Object,
     Params, StringSchema, Union, UserType,
@@ -69,7 +69,9 @@ impl fmt::Display for Severity {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum Rule {
-    /// Error: a file is not JSON or not a valid lexicon document ([`lint_json_dir`] only).
+    /// Error: a file is not JSON, is larger than the loader's
+    /// [`MAX_DOC_BYTES`](crate::doc::MAX_DOC_BYTES), or is not a valid lexicon document
+    /// ([`lint_json_dir`] only).
     InvalidDoc,
     /// Error: two files define the same NSID ([`lint_json_dir`] only).
     DuplicateId,
@@ -214,7 +216,9 @@ pub fn lint(catalog: &Catalog) -> Vec<Lint> {
 }
 
 /// Lints every `*.json` lexicon under `dir`: the raw-JSON rules per file, then the typed rules
-/// over all documents that parse. Only an unreadable folder or file is an `Err`. With the
+/// over all documents that parse. A file larger than [`MAX_DOC_BYTES`](crate::doc::MAX_DOC_BYTES),
+/// the limit [`Catalog::load_dir`] applies, is an [`Rule::InvalidDoc`] lint and is not read
+/// past the limit. Only an unreadable folder or file is an `Err`. With the
 /// `official` feature, references to official lexicons not in `dir` resolve against the
 /// compiled-in ones.
 pub fn lint_json_dir(dir: impl AsRef<Path>) -> Result<Vec<Lint>, CatalogError> {
@@ -225,10 +229,16 @@ pub fn lint_json_dir(dir: impl AsRef<Path>) -> Result<Vec<Lint>, CatalogError> {
     let mut out = Vec::new();
     for file in files {
         let origin = file.display().to_string();
-        let text = std::fs::read_to_string(&file).map_err(|source| CatalogError::Io {
-            path: file.clone(),
-            source,
-        })?;
+        // The loader's size limit applies here too: a file over it is a lint, like a file
+        // that is not JSON, and is never read whole.
+        let text = match read_doc_file(&file) {
+            Ok(text) => text,
+            Err(CatalogError::Doc { source, .. }) => {
+                out.push(Lint::new(Rule::InvalidDoc, &origin, "", source.to_string()));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let json: serde_json::Value = match serde_json::from_str(&text) {
             Ok(json) => json,
             Err(e) => {

@@ -182,3 +182,48 @@ fn a_folder_with_broken_files_is_linted_not_refused() {
          \"maxlength\", so it is ignored; did you mean \"maxLength\"?"
     );
 }
+
+/// A valid lexicon whose description pads it to `size` bytes.
+fn padded_lexicon(id: &str, size: usize) -> String {
+    let head = format!(r#"{{"lexicon": 1, "id": "{id}", "description": ""#);
+    let tail = r#"", "defs": {"main": {"type": "token"}}}"#;
+    let pad = size.saturating_sub(head.len() + tail.len());
+    format!("{head}{}{tail}", "x".repeat(pad))
+}
+
+/// The loader refuses documents over `MAX_DOC_BYTES`; the linter must not accept them either,
+/// nor read them whole.
+#[test]
+fn a_file_over_the_loader_size_limit_is_an_invalid_doc() {
+    use atdata_lexicon::doc::MAX_DOC_BYTES;
+    let dir = std::env::temp_dir().join(format!("atdata-lint-size-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let at_limit = padded_lexicon("com.example.fits", MAX_DOC_BYTES);
+    assert_eq!(at_limit.len(), MAX_DOC_BYTES);
+    let over = padded_lexicon("com.example.big", MAX_DOC_BYTES + 1);
+    assert_eq!(over.len(), MAX_DOC_BYTES + 1);
+    std::fs::write(dir.join("fits.json"), at_limit).expect("write");
+    std::fs::write(dir.join("big.json"), over).expect("write");
+    let lints = lint_json_dir(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let loaded = Catalog::load_dir(&dir);
+    std::fs::remove_dir_all(&dir).ok();
+    let invalid: Vec<&Lint> = lints
+        .iter()
+        .filter(|l| l.rule == Rule::InvalidDoc)
+        .collect();
+    assert_eq!(invalid.len(), 1, "{lints:#?}");
+    assert!(invalid[0].id.ends_with("big.json"), "{:?}", invalid[0]);
+    assert_eq!(invalid[0].severity, Severity::Error);
+    assert_eq!(
+        invalid[0].message,
+        format!(
+            "lexicon document is too large or too deeply nested (more than {MAX_DOC_BYTES} bytes)"
+        )
+    );
+    // The catalog loader gives the same verdict.
+    let err = loaded.expect_err("too large").to_string();
+    assert!(
+        err.contains("big.json") && err.contains("too large"),
+        "{err}"
+    );
+}
