@@ -314,6 +314,47 @@ fn lint_the_official_tree_and_a_broken_one() {
     assert_eq!(out.status.code(), Some(3));
 }
 
+/// An array definition of itself, or two of each other, is a lint error: only nested empty
+/// arrays fit, and it has no plain `Vec` type.
+#[test]
+fn lint_reports_arrays_of_themselves() {
+    let dir = std::env::temp_dir().join(format!("atdata-lint-cycle-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(
+        dir.join("nested.json"),
+        r##"{"lexicon": 1, "id": "com.example.nested", "defs": {
+            "main": {"type": "array", "items": {"type": "ref", "ref": "#main"}},
+            "even": {"type": "array", "items": {"type": "ref", "ref": "#odd"}},
+            "odd": {"type": "array", "items": {"type": "ref", "ref": "#even"}}}}"##,
+    )
+    .expect("write lexicon");
+    let path = dir.to_str().expect("utf-8").to_owned();
+    let out = atdata(&["lexicon", "lint", &path], "");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("3 lint errors"), "{}", stderr(&out));
+    let j = json(&out);
+    let lints: Vec<(&str, &str)> = j["lints"]
+        .as_array()
+        .expect("lints")
+        .iter()
+        .map(|l| {
+            (
+                l["rule"].as_str().expect("rule"),
+                l["path"].as_str().expect("path"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lints,
+        [
+            ("array-cycle", "defs.even.items"),
+            ("array-cycle", "defs.main.items"),
+            ("array-cycle", "defs.odd.items"),
+        ]
+    );
+}
+
 /// `lint` applies the lexicon loader's size limit: a file over 1 MiB is an `invalid-doc`
 /// error, even when it is a valid lexicon (it would be refused by `validate`'s loader).
 #[test]

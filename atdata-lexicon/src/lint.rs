@@ -43,7 +43,7 @@ use crate::schema::{
     Params, StringSchema, Union, UserType,
 };
 use crate::validate::{scalar_problems, Scalar};
-use crate::{Catalog, CatalogError};
+use crate::{Catalog, CatalogError, DefRef};
 
 pub use raw::lint_raw;
 
@@ -92,6 +92,10 @@ pub enum Rule {
     /// Error: a `default` or `const` that breaks its own field's rules (outside the range,
     /// not in the `enum`, not of the `format`, a `default` other than the `const`).
     InvalidDefault,
+    /// Error: an array definition whose items lead back to it through array definitions
+    /// only (`main: array of #main`, or two arrays of each other): no data fits but nested
+    /// empty arrays, and a type generated for it cannot be a plain `Vec` alias.
+    ArrayCycle,
     /// Warning: a required property with a `default`. The default can never apply, and
     /// validators disagree on such data (the TypeScript reference fills the default in and
     /// accepts a missing value; this crate and others refuse it). Make the property optional
@@ -129,7 +133,8 @@ impl Rule {
             | Rule::BadRefTarget
             | Rule::EmptyClosedUnion
             | Rule::Bounds
-            | Rule::InvalidDefault => Severity::Error,
+            | Rule::InvalidDefault
+            | Rule::ArrayCycle => Severity::Error,
             Rule::RequiredDefault
             | Rule::FormatWithValues
             | Rule::PropertyCase
@@ -151,6 +156,7 @@ impl Rule {
             Rule::EmptyClosedUnion => "empty-closed-union",
             Rule::Bounds => "bounds",
             Rule::InvalidDefault => "invalid-default",
+            Rule::ArrayCycle => "array-cycle",
             Rule::RequiredDefault => "required-default",
             Rule::FormatWithValues => "format-with-values",
             Rule::PropertyCase => "property-case",
@@ -305,7 +311,41 @@ impl<'c> Linter<'c> {
     fn doc(&mut self, doc: &LexiconDoc) {
         for (name, def) in &doc.defs {
             let path = format!("defs.{name}");
+            if let UserType::Array(array) = def {
+                self.array_cycle(doc, name, array);
+            }
             self.user_type(def, At { doc, path: &path });
+        }
+    }
+
+    /// [`Rule::ArrayCycle`] for array definition `name`. An array's items name at most one
+    /// array definition (a `ref`, maybe under inline arrays), so following them is a single
+    /// path: the definition is on a cycle exactly when the path comes back to it.
+    fn array_cycle(&mut self, doc: &LexiconDoc, name: &str, array: &Array) {
+        let start = DefRef::new(doc.id.clone(), name);
+        let mut chain = vec![start.to_string()];
+        let mut next = items_array(self.catalog, doc, array);
+        while let Some((target, context, array)) = next {
+            let here = target.to_string();
+            if target == start {
+                chain.push(here);
+                let path = format!("defs.{name}.items");
+                self.push(
+                    Rule::ArrayCycle,
+                    At { doc, path: &path },
+                    format!(
+                        "the items lead back to this array ({}): only nested empty arrays fit",
+                        chain.join(" → ")
+                    ),
+                );
+                return;
+            }
+            // A cycle that does not pass through `start` is reported from its own members.
+            if chain.contains(&here) {
+                return;
+            }
+            chain.push(here);
+            next = items_array(self.catalog, context, array);
         }
     }
 
@@ -604,6 +644,29 @@ impl<'c> Linter<'c> {
                 format!("the {what} {value}: {problem}"),
             );
         }
+    }
+}
+
+/// The array definition the items of `array` (in `doc`) stand for, under any inline arrays:
+/// `B` for items `ref B` or `array of ref B` when `B` is an array definition, with the
+/// document holding it.
+fn items_array<'c>(
+    catalog: &'c Catalog,
+    doc: &LexiconDoc,
+    array: &'c Array,
+) -> Option<(DefRef, &'c LexiconDoc, &'c Array)> {
+    let mut items: &FieldType = &array.items;
+    while let FieldType::Array(inner) = items {
+        items = &inner.items;
+    }
+    let FieldType::Ref(r) = items else {
+        return None;
+    };
+    let (target, def) = catalog.resolve(&r.target, &doc.id)?;
+    let context = catalog.doc(target.nsid().as_str())?;
+    match def {
+        UserType::Array(array) => Some((target, context, array)),
+        _ => None,
     }
 }
 

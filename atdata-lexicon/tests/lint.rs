@@ -227,3 +227,79 @@ fn a_file_over_the_loader_size_limit_is_an_invalid_doc() {
         "{err}"
     );
 }
+
+/// Array definitions whose items lead back to them through arrays only: direct, mutual,
+/// under an inline array and across documents. An array that leads into such a cycle without
+/// being on it, or that recurses through an object, is fine.
+#[test]
+fn arrays_of_themselves_are_errors() {
+    let mut catalog = Catalog::new();
+    for doc in [
+        r##"{"lexicon": 1, "id": "com.example.nested", "defs": {
+            "main": {"type": "array", "items": {"type": "ref", "ref": "#main"}},
+            "even": {"type": "array", "items": {"type": "ref", "ref": "#odd"}},
+            "odd": {"type": "array", "items": {"type": "ref", "ref": "#even"}},
+            "grid": {"type": "array", "items": {"type": "array",
+                "items": {"type": "ref", "ref": "#grid"}}},
+            "peer": {"type": "array", "items": {"type": "ref", "ref": "com.example.peer"}},
+            "plain": {"type": "array", "items": {"type": "ref", "ref": "#main"}},
+            "tree": {"type": "array", "items": {"type": "ref", "ref": "#node"}},
+            "node": {"type": "object", "properties": {
+                "children": {"type": "ref", "ref": "#tree"}}}
+        }}"##,
+        r##"{"lexicon": 1, "id": "com.example.peer", "defs": {
+            "main": {"type": "array", "items": {"type": "ref", "ref": "com.example.nested#peer"}}
+        }}"##,
+    ] {
+        catalog.add_json(doc).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let found: Vec<(String, String, Severity, String)> = lint(&catalog)
+        .into_iter()
+        .filter(|l| l.rule == Rule::ArrayCycle)
+        .map(|l| (l.id, l.path, l.severity, l.message))
+        .collect();
+    let cycle = |id: &str, name: &str, chain: &str| {
+        (
+            id.to_owned(),
+            format!("defs.{name}.items"),
+            Severity::Error,
+            format!("the items lead back to this array ({chain}): only nested empty arrays fit"),
+        )
+    };
+    assert_eq!(
+        found,
+        [
+            cycle(
+                "com.example.nested",
+                "even",
+                "com.example.nested#even → com.example.nested#odd → com.example.nested#even"
+            ),
+            cycle(
+                "com.example.nested",
+                "grid",
+                "com.example.nested#grid → com.example.nested#grid"
+            ),
+            cycle(
+                "com.example.nested",
+                "main",
+                "com.example.nested → com.example.nested"
+            ),
+            cycle(
+                "com.example.nested",
+                "odd",
+                "com.example.nested#odd → com.example.nested#even → com.example.nested#odd"
+            ),
+            cycle(
+                "com.example.nested",
+                "peer",
+                "com.example.nested#peer → com.example.peer → com.example.nested#peer"
+            ),
+            cycle(
+                "com.example.peer",
+                "main",
+                "com.example.peer → com.example.nested#peer → com.example.peer"
+            ),
+        ]
+    );
+    assert_eq!(Rule::ArrayCycle.name(), "array-cycle");
+}
