@@ -126,7 +126,7 @@ fn gen(args: &GenArgs, out: &Output) -> Result<(), Failure> {
             text.push_str(&format!("\nwarning: {warning}"));
         }
         text
-    });
+    })?;
     Ok(())
 }
 
@@ -231,7 +231,7 @@ fn validate(args: &ValidateArgs, out: &Output) -> Result<(), Failure> {
             }
             lines.join("\n")
         }
-    });
+    })?;
     match total {
         0 => Ok(()),
         1 => Err(Failure::Invalid(format!("{}: 1 error", args.file))),
@@ -269,7 +269,7 @@ fn lint(args: &LintArgs, out: &Output) -> Result<(), Failure> {
             args.dir.display()
         ));
         lines.join("\n")
-    });
+    })?;
     match errors {
         0 => Ok(()),
         1 => Err(Failure::Invalid(format!(
