@@ -3,7 +3,10 @@
 //! Output is JSON when stdout is not a terminal or `--json` is given, readable text otherwise.
 //! Exit codes: 0 success, 1 the input is invalid (a syntax check failed, a CAR did not verify,
 //! the server refused a call), 2 usage error, 3 the input could not be read (a missing file,
-//! an unreachable server, no session for a command that needs one).
+//! an unreachable server, no session for a command that needs one) or the output could not be
+//! written (a full disk). A closed stdout pipe (`atdata car cat repo.car | head`) is not an
+//! error: the command stops writing and exits 0 without a message, so that such pipelines
+//! succeed even under `set -o pipefail` (see [`output`]).
 
 mod cmd;
 mod output;
@@ -93,20 +96,37 @@ pub enum Failure {
     Unreadable(String),
     /// The command line does not make sense (exit 2), found after parsing.
     Usage(String),
+    /// The output could not be written (exit 3): a full disk, an I/O error, a failed `-o FILE`.
+    Unwritable(String),
+    /// Stdout is a pipe whose reader has gone (exit 0, no message): the output stops there.
+    Closed,
 }
 
 impl Failure {
     fn code(&self) -> u8 {
         match self {
+            Failure::Closed => 0,
             Failure::Invalid(_) => 1,
             Failure::Usage(_) => 2,
-            Failure::Unreadable(_) => 3,
+            Failure::Unreadable(_) | Failure::Unwritable(_) => 3,
         }
     }
     fn message(&self) -> &str {
         match self {
-            Failure::Invalid(m) | Failure::Unreadable(m) | Failure::Usage(m) => m,
+            Failure::Invalid(m)
+            | Failure::Unreadable(m)
+            | Failure::Usage(m)
+            | Failure::Unwritable(m) => m,
+            Failure::Closed => "",
         }
+    }
+
+    /// Reports the failure on stderr (nothing for a closed pipe) and gives the exit code.
+    fn report(&self) -> ExitCode {
+        if !matches!(self, Failure::Closed) {
+            output::note(format_args!("atdata: {}", self.message()));
+        }
+        ExitCode::from(self.code())
     }
 }
 
@@ -127,11 +147,16 @@ fn main() -> ExitCode {
         Command::Blob { command } => cmd::blob::run(command, &out),
         Command::Xrpc(args) => cmd::xrpc::run(args, &out),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(failure) => {
-            eprintln!("atdata: {}", failure.message());
-            ExitCode::from(failure.code())
+    // What is still buffered is written now, and checked: the flush at exit ignores errors.
+    let flushed = out.flush();
+    match (result, flushed) {
+        (Ok(()), Ok(())) => ExitCode::SUCCESS,
+        // A closed pipe ends the output, not the verdict: a failure of the command stands.
+        (Ok(()) | Err(Failure::Closed), Err(failure)) | (Err(failure), Ok(())) => failure.report(),
+        (Err(failure), Err(unwritten)) => {
+            // Both are worth knowing; the command's own failure decides the exit code.
+            let _ = unwritten.report();
+            failure.report()
         }
     }
 }

@@ -107,10 +107,10 @@ pub fn load_session(path: &Path) -> Result<Option<Stored>, Failure> {
     let session = match Session::import(&text) {
         Ok(session) => session,
         Err(e) => {
-            eprintln!(
+            crate::output::note(format_args!(
                 "atdata: ignoring {}: {e}; run `atdata login` again",
                 path.display()
-            );
+            ));
             return Ok(None);
         }
     };
@@ -303,13 +303,15 @@ fn persist(path: &Path, service: &str, change: SessionChange, session: Option<&S
     let result = match (change, session) {
         (SessionChange::Refreshed, Some(session)) => save_session(path, session, service),
         (SessionChange::Expired, _) => {
-            eprintln!("atdata: the session expired; run `atdata login` again");
+            crate::output::note(format_args!(
+                "atdata: the session expired; run `atdata login` again"
+            ));
             remove_session(path).map(drop)
         }
         _ => Ok(()),
     };
     if let Err(e) = result {
-        eprintln!("atdata: warning: {}", e.message());
+        crate::output::note(format_args!("atdata: warning: {}", e.message()));
     }
 }
 

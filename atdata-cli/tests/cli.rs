@@ -178,3 +178,175 @@ fn car_verify_rejects_flipped_and_truncated() {
     assert!(out.status.success(), "stdin: {}", stderr(&out));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Runs `atdata ARGS` with `stdin`, its stdout a pipe whose read end is closed before the
+/// command writes anything: every write it makes meets a closed pipe (EPIPE).
+fn atdata_closed_stdout(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn atdata");
+    drop(child.stdout.take());
+    // The command may exit before reading stdin; the broken pipe is then expected.
+    let _ = child.stdin.take().expect("stdin").write_all(stdin);
+    child.wait_with_output().expect("wait")
+}
+
+/// A closed stdout (`atdata … | head`) ends the command quietly with exit 0, whichever way it
+/// writes: JSON lines, a `println!`-style line, raw bytes.
+#[test]
+fn a_closed_stdout_pipe_exits_0_without_a_panic() {
+    let car = std::fs::read(little()).expect("car");
+    let cbor = atdata_stdin(&["data", "to-cbor"], br#"{"a": [1, 2, 3], "b": "text"}"#).stdout;
+    let key = atdata(&["key", "gen"]);
+    let private_key = serde_json::from_str::<serde_json::Value>(&stdout(&key)).expect("json")
+        ["private_key"]
+        .as_str()
+        .expect("private key")
+        .to_owned();
+    let little = little();
+    let cases: [(&[&str], &[u8]); 5] = [
+        (&["car", "cat", &little], b""),
+        (&["car", "cat", "-"], &car),
+        (&["data", "to-json"], &cbor),
+        (&["data", "to-cbor"], br#"{"a": 1}"#),
+        (
+            &["key", "sign", "--private-key", &private_key, "-"],
+            b"message",
+        ),
+    ];
+    for (args, stdin) in cases {
+        let out = atdata_closed_stdout(args, stdin);
+        assert!(
+            !stderr(&out).contains("panicked"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert_eq!(stderr(&out), "", "{args:?}: quietly");
+    }
+}
+
+/// Runs `atdata ARGS` with `stdin` and its stdout on `/dev/full`, where every write fails
+/// with ENOSPC.
+#[cfg(target_os = "linux")] // `/dev/full`
+fn atdata_to_dev_full(args: &[&str], stdin: &[u8]) -> Output {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("open /dev/full");
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(full)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn atdata");
+    let _ = child.stdin.take().expect("stdin").write_all(stdin);
+    child.wait_with_output().expect("wait")
+}
+
+/// Output that cannot be written (a full disk) is an error (exit 3, the reason on stderr),
+/// never a silent exit 0 with nothing written; small outputs included, which sit in the
+/// stdout buffer until the final flush.
+#[cfg(target_os = "linux")] // `/dev/full`
+#[test]
+fn a_full_disk_on_stdout_is_an_error() {
+    let cbor = atdata_stdin(&["data", "to-cbor"], br#"{"a": 1}"#).stdout;
+    let little = little();
+    let cases: [(&[&str], &[u8]); 5] = [
+        (&["car", "cat", &little], b""),
+        (&["car", "verify", &little], b""),
+        (&["data", "to-cbor"], br#"{"a": 1}"#),
+        (&["data", "to-json"], &cbor),
+        (&["syntax", "check", "did", "did:plc:abc"], b""),
+    ];
+    for (args, stdin) in cases {
+        let out = atdata_to_dev_full(args, stdin);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("writing stdout") && stderr(&out).contains("No space left"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+        assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    }
+    // A command that fails keeps its own exit code; the write error is reported as well.
+    let out = atdata_to_dev_full(&["syntax", "check", "did", "nope"], b"");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+}
+
+/// A one-shot stand-in for a PDS: answers every request on a local port with `body` as a
+/// CAR file, for `repo export`.
+#[cfg(target_os = "linux")] // `/dev/full`
+fn serve_car(body: Vec<u8>) -> String {
+    use std::io::{BufRead as _, BufReader};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone stream"));
+            let mut line = String::new();
+            // The request head ends with an empty line; there is no request body.
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                line.clear();
+            }
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/vnd.ipld.car\r\n\
+                 content-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+    });
+    url
+}
+
+/// `repo export -o FILE`: a file that cannot be written is an error; a device such as
+/// `/dev/full` (here through a symbolic link, so that a regression could only ever remove the
+/// link) is written, not replaced or removed; a regular file gets every byte.
+#[cfg(target_os = "linux")] // `/dev/full`
+#[test]
+fn repo_export_checks_its_output_file() {
+    let car = std::fs::read(little()).expect("car");
+    let pds = serve_car(car.clone());
+    let dir = std::env::temp_dir().join(format!("atdata-cli-export-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("tmp dir");
+    let export = |output: &std::path::Path| {
+        Command::new(BIN)
+            .args([
+                "repo",
+                "export",
+                "--pds",
+                &pds,
+                "did:plc:ewvi7nxzyoun6zhxrhs64oiz",
+                "-o",
+            ])
+            .arg(output)
+            .env("ATDATA_CONFIG_DIR", dir.join("config"))
+            .env_remove("ATDATA_PDS_URL")
+            .output()
+            .expect("run atdata")
+    };
+
+    let file = dir.join("repo.car");
+    let out = export(&file);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(std::fs::read(&file).expect("exported"), car);
+
+    let link = dir.join("full");
+    std::os::unix::fs::symlink("/dev/full", &link).expect("symlink");
+    let out = export(&link);
+    let link_kept = std::fs::symlink_metadata(&link).is_ok();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("No space left"), "{}", stderr(&out));
+    assert!(link_kept, "the output path was removed");
+    assert!(std::path::Path::new("/dev/full").exists());
+}

@@ -97,6 +97,25 @@ fn every_error_is_listed_with_its_path() {
     assert_eq!(j["errors"][3]["message"], "expected string, found integer");
 }
 
+/// Past the validator's cap (100) errors are counted, not listed: a huge wrong value costs
+/// no more than a small one.
+#[test]
+fn errors_past_the_cap_are_counted() {
+    let langs = vec!["\"not a tag\""; 300].join(",");
+    let bad = format!(
+        r#"{{"$type": "app.bsky.feed.post", "text": "hi", "createdAt": "2024-05-01T12:00:00.000Z",
+            "langs": [{langs}]}}"#
+    );
+    let out = validate(&[], "app.bsky.feed.post", &bad);
+    assert_eq!(out.status.code(), Some(1));
+    // One error for the length of `langs`, one per tag.
+    assert!(stderr(&out).contains("301 errors"), "{}", stderr(&out));
+    let j = json(&out);
+    assert_eq!(j["errors"].as_array().map(Vec::len), Some(100));
+    assert_eq!(j["omitted"], 201);
+    assert_eq!(j["errors"][99]["path"], "Record.langs[98]");
+}
+
 #[test]
 fn definitions_by_name() {
     let out = validate(
@@ -293,6 +312,72 @@ fn lint_the_official_tree_and_a_broken_one() {
 
     let out = atdata(&["lexicon", "lint", "/no/such/dir"], "");
     assert_eq!(out.status.code(), Some(3));
+}
+
+/// An array definition of itself, or two of each other, is a lint error: only nested empty
+/// arrays fit, and it has no plain `Vec` type.
+#[test]
+fn lint_reports_arrays_of_themselves() {
+    let dir = std::env::temp_dir().join(format!("atdata-lint-cycle-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(
+        dir.join("nested.json"),
+        r##"{"lexicon": 1, "id": "com.example.nested", "defs": {
+            "main": {"type": "array", "items": {"type": "ref", "ref": "#main"}},
+            "even": {"type": "array", "items": {"type": "ref", "ref": "#odd"}},
+            "odd": {"type": "array", "items": {"type": "ref", "ref": "#even"}}}}"##,
+    )
+    .expect("write lexicon");
+    let path = dir.to_str().expect("utf-8").to_owned();
+    let out = atdata(&["lexicon", "lint", &path], "");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("3 lint errors"), "{}", stderr(&out));
+    let j = json(&out);
+    let lints: Vec<(&str, &str)> = j["lints"]
+        .as_array()
+        .expect("lints")
+        .iter()
+        .map(|l| {
+            (
+                l["rule"].as_str().expect("rule"),
+                l["path"].as_str().expect("path"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lints,
+        [
+            ("array-cycle", "defs.even.items"),
+            ("array-cycle", "defs.main.items"),
+            ("array-cycle", "defs.odd.items"),
+        ]
+    );
+}
+
+/// `lint` applies the lexicon loader's size limit: a file over 1 MiB is an `invalid-doc`
+/// error, even when it is a valid lexicon (it would be refused by `validate`'s loader).
+#[test]
+fn lint_refuses_a_file_over_the_loader_size_limit() {
+    const LIMIT: usize = atdata_lexicon::doc::MAX_DOC_BYTES;
+    let dir = std::env::temp_dir().join(format!("atdata-lint-size-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let head = r#"{"lexicon": 1, "id": "com.example.big", "description": ""#;
+    let tail = r#"", "defs": {"main": {"type": "token", "description": "A token."}}}"#;
+    let pad = "x".repeat(LIMIT + 1 - head.len() - tail.len());
+    std::fs::write(dir.join("big.json"), format!("{head}{pad}{tail}")).expect("write lexicon");
+    let path = dir.to_str().expect("utf-8").to_owned();
+    let out = atdata(&["lexicon", "lint", &path], "");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("1 lint error"), "{}", stderr(&out));
+    let j = json(&out);
+    assert_eq!(j["lints"][0]["rule"], "invalid-doc");
+    assert_eq!(j["lints"][0]["severity"], "error");
+    assert_eq!(
+        j["lints"][0]["message"],
+        format!("lexicon document is too large or too deeply nested (more than {LIMIT} bytes)")
+    );
 }
 
 /// `lexicon gen` writes a module tree, or a crate; references to official lexicons resolve

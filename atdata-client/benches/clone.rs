@@ -1,3 +1,4 @@
+#![allow(missing_docs)] // criterion_group! generates undocumented items
 //! What a clone of `Client` costs now that the namespaced tree holds strong handles: the
 //! client is two `Arc`s (its state and the namespace tree), so a clone is two atomic
 //! increments, and dropping it two decrements. Measured beside a bare `Arc` clone.
@@ -12,11 +13,15 @@ fn clone(c: &mut Criterion) {
     let arc = Arc::new(0u64);
     let mut group = c.benchmark_group("clone");
     group.bench_function("Client", |b| b.iter(|| black_box(client.clone())));
-    group.bench_function("blocking::Client", |b| b.iter(|| black_box(blocking.clone())));
+    group.bench_function("blocking::Client", |b| {
+        b.iter(|| black_box(blocking.clone()))
+    });
     group.bench_function("namespace (client.com.atproto.repo)", |b| {
         b.iter(|| black_box(client.com.atproto.repo.clone()))
     });
-    group.bench_function("Arc<u64> (reference)", |b| b.iter(|| black_box(arc.clone())));
+    group.bench_function("Arc<u64> (reference)", |b| {
+        b.iter(|| black_box(arc.clone()))
+    });
     group.finish();
 }
 

@@ -288,8 +288,15 @@ async fn write_body(
 ) -> Result<u64, Error> {
     let result = write_body_inner(response, limit, attempt, path).await;
     if result.is_err() {
-        // A partial download is worse than none: the caller would read a truncated file.
-        let _ = tokio::fs::remove_file(path).await;
+        // A partial download is worse than none: the caller would read a truncated file. Only
+        // a regular file is removed: a device or FIFO given as the path (`/dev/full`) is not
+        // ours to delete.
+        let regular = tokio::fs::symlink_metadata(path)
+            .await
+            .is_ok_and(|m| m.file_type().is_file());
+        if regular {
+            let _ = tokio::fs::remove_file(path).await;
+        }
     }
     result
 }

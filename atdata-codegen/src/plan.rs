@@ -5,11 +5,13 @@
 //!   `app::bsky::feed::get_timeline`);
 //! - the Rust name of every definition (`#replyRef` → `ReplyRef`, a record's `main` → `Record`);
 //! - which documents are generated, and the feature group of each;
-//! - which struct fields must be boxed to break recursion.
+//! - which struct fields must be boxed to break recursion;
+//! - which array definitions must be structs rather than `Vec` aliases, because their items
+//!   lead back to them (`type Main = Vec<Main>` does not compile).
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use atdata_lexicon::schema::{BodySchema, FieldType, Object, UserType};
+use atdata_lexicon::schema::{Array, BodySchema, FieldType, Object, UserType};
 use atdata_lexicon::{Catalog, DefRef, LexiconDoc};
 
 use crate::names::{camel, ident, screaming, snake, Scope, PRELUDE_TYPES};
@@ -71,6 +73,10 @@ pub(crate) struct Plan<'c> {
     pub(crate) external_features: BTreeSet<String>,
     /// Struct-to-struct edges (`nsid#def` keys) that need a `Box`.
     pub(crate) boxed: BTreeSet<(String, String)>,
+    /// Array definitions (`nsid#def` keys) generated as a struct wrapping the `Vec`: their
+    /// items lead back to them through other array definitions, and a type alias cannot
+    /// refer to itself.
+    pub(crate) wrapped: BTreeSet<String>,
 }
 
 impl<'c> Plan<'c> {
@@ -121,8 +127,10 @@ impl<'c> Plan<'c> {
             externals: externals.to_vec(),
             external_features: BTreeSet::new(),
             boxed: BTreeSet::new(),
+            wrapped: BTreeSet::new(),
         };
         plan.boxed = plan.boxed_edges();
+        plan.wrapped = plan.array_cycles();
         let (deps, external_features) = plan.group_deps();
         for (group, deps) in plan.groups.iter_mut().zip(deps) {
             group.deps = deps;
@@ -206,6 +214,43 @@ impl<'c> Plan<'c> {
         boxed
     }
 
+    /// The generated array definitions that lie on a cycle of array definitions.
+    ///
+    /// An array's items name at most one array definition (a `ref` to it, maybe under inline
+    /// arrays), so following items from a definition is a single path: the definition is on a
+    /// cycle exactly when the path comes back to it. Every definition on the cycle is wrapped,
+    /// which keeps the choice independent of where the walk starts.
+    fn array_cycles(&self) -> BTreeSet<String> {
+        let mut wrapped = BTreeSet::new();
+        for (doc, _) in self.generated() {
+            for (name, def) in &doc.defs {
+                let UserType::Array(array) = def else {
+                    continue;
+                };
+                let start = node_key(doc.id.as_str(), name);
+                let mut seen = BTreeSet::new();
+                let mut next = items_array(self.catalog, doc, array);
+                while let Some((target, array)) = next {
+                    let key = node_key(target.nsid().as_str(), target.name());
+                    if key == start {
+                        wrapped.insert(start);
+                        break;
+                    }
+                    // A cycle that does not pass through `start`: its own members are found
+                    // when the walk starts from them.
+                    if !seen.insert(key) {
+                        break;
+                    }
+                    let Some(doc) = self.catalog.doc(target.nsid().as_str()) else {
+                        break;
+                    };
+                    next = items_array(self.catalog, doc, array);
+                }
+            }
+        }
+        wrapped
+    }
+
     fn object_edges(
         &self,
         doc: &LexiconDoc,
@@ -255,6 +300,26 @@ impl<'c> Plan<'c> {
     /// The feature of group `index`.
     pub(crate) fn feature(&self, index: usize) -> &str {
         &self.groups[index].feature
+    }
+}
+
+/// The array definition that the items of `array` (in `doc`) stand for, under any inline
+/// arrays: `B` for items `ref B` or `array of ref B`, when `B` is an array definition.
+fn items_array<'c>(
+    catalog: &'c Catalog,
+    doc: &LexiconDoc,
+    array: &'c Array,
+) -> Option<(DefRef, &'c Array)> {
+    let mut items: &FieldType = &array.items;
+    while let FieldType::Array(inner) = items {
+        items = &inner.items;
+    }
+    let FieldType::Ref(r) = items else {
+        return None;
+    };
+    match catalog.resolve(&r.target, &doc.id) {
+        Some((target, UserType::Array(array))) => Some((target, array)),
+        _ => None,
     }
 }
 

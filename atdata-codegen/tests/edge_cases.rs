@@ -13,7 +13,7 @@ use atdata_core::xrpc::{
     Body, QueryParams, XrpcErrorName, XrpcMethod, XrpcRequest, XrpcSubscription,
 };
 use atdata_core::{cbor, Cid, CidLink, Value};
-use edge::com::example::edge::{defs, do_thing, other, post, subscribe};
+use edge::com::example::edge::{defs, do_thing, nested, nested_peer, other, post, subscribe};
 
 fn json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
     serde_json::from_str(text).map_err(|e| e.to_string())
@@ -30,11 +30,27 @@ fn checked_in_output_is_fresh() {
         differing.is_empty(),
         "tests/edge is out of date ({differing:?}); run `cargo run -p atdata-codegen --example regen`"
     );
-    // The one reference that cannot be typed is reported, not silently dropped.
+    // The one reference that cannot be typed is reported, not silently dropped; so is each
+    // array definition generated as a struct because its items lead back to it.
     let warnings: Vec<String> = tree.warnings.iter().map(ToString::to_string).collect();
+    let wrapped = |def: &str| {
+        format!(
+            "com.example.edge.{def}: the array's items lead back to it; generated as a struct \
+             wrapping a Vec (a type alias cannot refer to itself)"
+        )
+    };
     assert_eq!(
         warnings,
-        ["com.example.edge.defs#missing: unresolved reference com.example.nowhere#thing; typed as Value"]
+        [
+            "com.example.edge.defs#missing: unresolved reference com.example.nowhere#thing; typed as Value"
+                .to_owned(),
+            wrapped("nested#even"),
+            wrapped("nested#grid"),
+            wrapped("nested#main"),
+            wrapped("nested#odd"),
+            wrapped("nested#peer"),
+            wrapped("nestedPeer#main"),
+        ]
     );
 }
 
@@ -86,6 +102,63 @@ fn recursion_is_boxed_and_round_trips() {
     assert_eq!(cbor::from_slice::<defs::Node>(&bytes), Ok(root.clone()));
     let text = serde_json::to_string(&root).expect("json");
     assert_eq!(json::<defs::Node>(&text), Ok(root));
+}
+
+/// Array definitions whose items lead back to them (directly, through each other, through an
+/// inline array, across documents) are structs wrapping a `Vec` (`type Main = Vec<Main>` does
+/// not compile), and read and write the bare array.
+#[test]
+fn self_referencing_arrays_are_structs_over_the_bare_array() {
+    let text = "[[],[[],[[]]]]";
+    let tree: nested::Main = json(text).expect("nested arrays");
+    assert_eq!(tree.len(), 2);
+    assert_eq!(
+        tree,
+        nested::Main(vec![
+            nested::Main::default(),
+            nested::Main(vec![
+                nested::Main::default(),
+                nested::Main(vec![nested::Main::default()]),
+            ]),
+        ])
+    );
+    assert_eq!(serde_json::to_string(&tree).expect("json"), text);
+    let bytes = cbor::to_vec(&tree).expect("cbor");
+    assert_eq!(
+        bytes,
+        cbor::to_vec(&json::<Value>(text).expect("value")).expect("cbor")
+    );
+    assert_eq!(cbor::from_slice::<nested::Main>(&bytes), Ok(tree.clone()));
+    assert!(json::<nested::Main>("[[1]]").is_err());
+
+    // Two definitions that refer to each other.
+    let even: nested::Even = json("[[[]],[]]").expect("even");
+    assert_eq!(
+        even,
+        nested::Even(vec![
+            nested::Odd(vec![nested::Even::default()]),
+            nested::Odd::default()
+        ])
+    );
+    assert_eq!(serde_json::to_string(&even).expect("json"), "[[[]],[]]");
+
+    // Through an inline array, and across documents.
+    let grid: nested::Grid = json("[[[]], []]").expect("grid");
+    assert_eq!(grid.0, vec![vec![nested::Grid::default()], vec![]]);
+    let peer: nested::Peer = json("[[[]]]").expect("peer");
+    assert_eq!(
+        peer,
+        nested::Peer(vec![nested_peer::Main(vec![nested::Peer::default()])])
+    );
+
+    // Off the cycle an array definition is still a `Vec` alias, and fields use the struct.
+    let plain: nested::Plain = vec![nested::Main::from(vec![])];
+    let holder = nested::Holder::new(nested::Main(plain));
+    assert_eq!(
+        serde_json::to_string(&holder).expect("json"),
+        r#"{"tree":[[]]}"#
+    );
+    assert_eq!(json::<nested::Holder>(r#"{"tree":[[]]}"#), Ok(holder));
 }
 
 #[test]

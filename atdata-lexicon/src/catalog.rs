@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use atdata_core::Nsid;
 
+use crate::doc::MAX_DOC_BYTES;
 use crate::schema::{BodySchema, FieldType, LexiconDoc, Object, UserType};
 use crate::{DefRef, DocError};
 
@@ -106,17 +107,15 @@ impl Catalog {
         Catalog::default()
     }
 
-    /// Loads every `*.json` file under `dir` (recursively, in path order).
+    /// Loads every `*.json` file under `dir` (recursively, in path order). A file larger than
+    /// [`MAX_DOC_BYTES`] is refused ([`DocError::TooLarge`]) without being read whole.
     pub fn load_dir(dir: impl AsRef<Path>) -> Result<Catalog, CatalogError> {
         let mut files = Vec::new();
         collect_json_files(dir.as_ref(), &mut files)?;
         files.sort();
         let mut catalog = Catalog::new();
         for file in files {
-            let text = std::fs::read_to_string(&file).map_err(|source| CatalogError::Io {
-                path: file.clone(),
-                source,
-            })?;
+            let text = read_doc_file(&file)?;
             let origin = file.display().to_string();
             let doc = LexiconDoc::from_json(&text).map_err(|source| CatalogError::Doc {
                 path: origin.clone(),
@@ -340,6 +339,35 @@ fn visit_field(field: &FieldType, path: &str, visit: &mut dyn FnMut(&str, &str))
     }
 }
 
+/// Reads a lexicon file as text, refusing one larger than [`MAX_DOC_BYTES`] with
+/// [`DocError::TooLarge`] after reading at most one byte past the limit: a stray huge (or
+/// endless) `.json` file in a lexicon folder must not be loaded into memory whole.
+pub(crate) fn read_doc_file(file: &Path) -> Result<String, CatalogError> {
+    let io = |source| CatalogError::Io {
+        path: file.to_owned(),
+        source,
+    };
+    let bytes = read_bounded(std::fs::File::open(file).map_err(io)?, MAX_DOC_BYTES).map_err(io)?;
+    let Some(bytes) = bytes else {
+        return Err(CatalogError::Doc {
+            path: file.display().to_string(),
+            source: DocError::TooLarge(format!("more than {MAX_DOC_BYTES} bytes")),
+        });
+    };
+    // Invalid UTF-8 stays an I/O error, as `read_to_string` made it.
+    String::from_utf8(bytes)
+        .map_err(|e| io(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
+}
+
+/// Up to `limit` bytes of `reader`, or `None` if it holds more; reads at most `limit + 1`.
+fn read_bounded(reader: impl std::io::Read, limit: usize) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    reader.take(cap).read_to_end(&mut bytes)?;
+    Ok((bytes.len() <= limit).then_some(bytes))
+}
+
 pub(crate) fn collect_json_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), CatalogError> {
     let io = |source| CatalogError::Io {
         path: dir.to_owned(),
@@ -356,4 +384,20 @@ pub(crate) fn collect_json_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read_bounded;
+
+    #[test]
+    fn bounded_reads_stop_one_byte_past_the_limit() {
+        // An endless reader: reading it whole would never end.
+        let endless = std::io::repeat(b' ');
+        assert_eq!(read_bounded(endless, 1000).ok(), Some(None));
+        let exact = read_bounded(&[b'x'; 1000][..], 1000).ok().flatten();
+        assert_eq!(exact.map(|b| b.len()), Some(1000));
+        assert_eq!(read_bounded(&[b'x'; 1001][..], 1000).ok(), Some(None));
+        assert_eq!(read_bounded(&b""[..], 1000).ok(), Some(Some(Vec::new())));
+    }
 }

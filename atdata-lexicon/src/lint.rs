@@ -37,13 +37,13 @@ use std::path::Path;
 
 use atdata_core::Value;
 
-use crate::catalog::collect_json_files;
+use crate::catalog::{collect_json_files, read_doc_file};
 use crate::schema::{
     Array, BlobSchema, BodySchema, Boolean, BytesSchema, FieldType, Integer, LexiconDoc, Object,
     Params, StringSchema, Union, UserType,
 };
 use crate::validate::{scalar_problems, Scalar};
-use crate::{Catalog, CatalogError};
+use crate::{Catalog, CatalogError, DefRef};
 
 pub use raw::lint_raw;
 
@@ -69,7 +69,9 @@ impl fmt::Display for Severity {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum Rule {
-    /// Error: a file is not JSON or not a valid lexicon document ([`lint_json_dir`] only).
+    /// Error: a file is not JSON, is larger than the loader's
+    /// [`MAX_DOC_BYTES`](crate::doc::MAX_DOC_BYTES), or is not a valid lexicon document
+    /// ([`lint_json_dir`] only).
     InvalidDoc,
     /// Error: two files define the same NSID ([`lint_json_dir`] only).
     DuplicateId,
@@ -90,6 +92,10 @@ pub enum Rule {
     /// Error: a `default` or `const` that breaks its own field's rules (outside the range,
     /// not in the `enum`, not of the `format`, a `default` other than the `const`).
     InvalidDefault,
+    /// Error: an array definition whose items lead back to it through array definitions
+    /// only (`main: array of #main`, or two arrays of each other): no data fits but nested
+    /// empty arrays, and a type generated for it cannot be a plain `Vec` alias.
+    ArrayCycle,
     /// Warning: a required property with a `default`. The default can never apply, and
     /// validators disagree on such data (the TypeScript reference fills the default in and
     /// accepts a missing value; this crate and others refuse it). Make the property optional
@@ -127,7 +133,8 @@ impl Rule {
             | Rule::BadRefTarget
             | Rule::EmptyClosedUnion
             | Rule::Bounds
-            | Rule::InvalidDefault => Severity::Error,
+            | Rule::InvalidDefault
+            | Rule::ArrayCycle => Severity::Error,
             Rule::RequiredDefault
             | Rule::FormatWithValues
             | Rule::PropertyCase
@@ -149,6 +156,7 @@ impl Rule {
             Rule::EmptyClosedUnion => "empty-closed-union",
             Rule::Bounds => "bounds",
             Rule::InvalidDefault => "invalid-default",
+            Rule::ArrayCycle => "array-cycle",
             Rule::RequiredDefault => "required-default",
             Rule::FormatWithValues => "format-with-values",
             Rule::PropertyCase => "property-case",
@@ -214,7 +222,9 @@ pub fn lint(catalog: &Catalog) -> Vec<Lint> {
 }
 
 /// Lints every `*.json` lexicon under `dir`: the raw-JSON rules per file, then the typed rules
-/// over all documents that parse. Only an unreadable folder or file is an `Err`. With the
+/// over all documents that parse. A file larger than [`MAX_DOC_BYTES`](crate::doc::MAX_DOC_BYTES),
+/// the limit [`Catalog::load_dir`] applies, is an [`Rule::InvalidDoc`] lint and is not read
+/// past the limit. Only an unreadable folder or file is an `Err`. With the
 /// `official` feature, references to official lexicons not in `dir` resolve against the
 /// compiled-in ones.
 pub fn lint_json_dir(dir: impl AsRef<Path>) -> Result<Vec<Lint>, CatalogError> {
@@ -225,10 +235,16 @@ pub fn lint_json_dir(dir: impl AsRef<Path>) -> Result<Vec<Lint>, CatalogError> {
     let mut out = Vec::new();
     for file in files {
         let origin = file.display().to_string();
-        let text = std::fs::read_to_string(&file).map_err(|source| CatalogError::Io {
-            path: file.clone(),
-            source,
-        })?;
+        // The loader's size limit applies here too: a file over it is a lint, like a file
+        // that is not JSON, and is never read whole.
+        let text = match read_doc_file(&file) {
+            Ok(text) => text,
+            Err(CatalogError::Doc { source, .. }) => {
+                out.push(Lint::new(Rule::InvalidDoc, &origin, "", source.to_string()));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let json: serde_json::Value = match serde_json::from_str(&text) {
             Ok(json) => json,
             Err(e) => {
@@ -295,7 +311,41 @@ impl<'c> Linter<'c> {
     fn doc(&mut self, doc: &LexiconDoc) {
         for (name, def) in &doc.defs {
             let path = format!("defs.{name}");
+            if let UserType::Array(array) = def {
+                self.array_cycle(doc, name, array);
+            }
             self.user_type(def, At { doc, path: &path });
+        }
+    }
+
+    /// [`Rule::ArrayCycle`] for array definition `name`. An array's items name at most one
+    /// array definition (a `ref`, maybe under inline arrays), so following them is a single
+    /// path: the definition is on a cycle exactly when the path comes back to it.
+    fn array_cycle(&mut self, doc: &LexiconDoc, name: &str, array: &Array) {
+        let start = DefRef::new(doc.id.clone(), name);
+        let mut chain = vec![start.to_string()];
+        let mut next = items_array(self.catalog, doc, array);
+        while let Some((target, context, array)) = next {
+            let here = target.to_string();
+            if target == start {
+                chain.push(here);
+                let path = format!("defs.{name}.items");
+                self.push(
+                    Rule::ArrayCycle,
+                    At { doc, path: &path },
+                    format!(
+                        "the items lead back to this array ({}): only nested empty arrays fit",
+                        chain.join(" → ")
+                    ),
+                );
+                return;
+            }
+            // A cycle that does not pass through `start` is reported from its own members.
+            if chain.contains(&here) {
+                return;
+            }
+            chain.push(here);
+            next = items_array(self.catalog, context, array);
         }
     }
 
@@ -594,6 +644,29 @@ impl<'c> Linter<'c> {
                 format!("the {what} {value}: {problem}"),
             );
         }
+    }
+}
+
+/// The array definition the items of `array` (in `doc`) stand for, under any inline arrays:
+/// `B` for items `ref B` or `array of ref B` when `B` is an array definition, with the
+/// document holding it.
+fn items_array<'c>(
+    catalog: &'c Catalog,
+    doc: &LexiconDoc,
+    array: &'c Array,
+) -> Option<(DefRef, &'c LexiconDoc, &'c Array)> {
+    let mut items: &FieldType = &array.items;
+    while let FieldType::Array(inner) = items {
+        items = &inner.items;
+    }
+    let FieldType::Ref(r) = items else {
+        return None;
+    };
+    let (target, def) = catalog.resolve(&r.target, &doc.id)?;
+    let context = catalog.doc(target.nsid().as_str())?;
+    match def {
+        UserType::Array(array) => Some((target, context, array)),
+        _ => None,
     }
 }
 

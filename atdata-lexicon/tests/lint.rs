@@ -182,3 +182,124 @@ fn a_folder_with_broken_files_is_linted_not_refused() {
          \"maxlength\", so it is ignored; did you mean \"maxLength\"?"
     );
 }
+
+/// A valid lexicon whose description pads it to `size` bytes.
+fn padded_lexicon(id: &str, size: usize) -> String {
+    let head = format!(r#"{{"lexicon": 1, "id": "{id}", "description": ""#);
+    let tail = r#"", "defs": {"main": {"type": "token"}}}"#;
+    let pad = size.saturating_sub(head.len() + tail.len());
+    format!("{head}{}{tail}", "x".repeat(pad))
+}
+
+/// The loader refuses documents over `MAX_DOC_BYTES`; the linter must not accept them either,
+/// nor read them whole.
+#[test]
+fn a_file_over_the_loader_size_limit_is_an_invalid_doc() {
+    use atdata_lexicon::doc::MAX_DOC_BYTES;
+    let dir = std::env::temp_dir().join(format!("atdata-lint-size-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let at_limit = padded_lexicon("com.example.fits", MAX_DOC_BYTES);
+    assert_eq!(at_limit.len(), MAX_DOC_BYTES);
+    let over = padded_lexicon("com.example.big", MAX_DOC_BYTES + 1);
+    assert_eq!(over.len(), MAX_DOC_BYTES + 1);
+    std::fs::write(dir.join("fits.json"), at_limit).expect("write");
+    std::fs::write(dir.join("big.json"), over).expect("write");
+    let lints = lint_json_dir(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let loaded = Catalog::load_dir(&dir);
+    std::fs::remove_dir_all(&dir).ok();
+    let invalid: Vec<&Lint> = lints
+        .iter()
+        .filter(|l| l.rule == Rule::InvalidDoc)
+        .collect();
+    assert_eq!(invalid.len(), 1, "{lints:#?}");
+    assert!(invalid[0].id.ends_with("big.json"), "{:?}", invalid[0]);
+    assert_eq!(invalid[0].severity, Severity::Error);
+    assert_eq!(
+        invalid[0].message,
+        format!(
+            "lexicon document is too large or too deeply nested (more than {MAX_DOC_BYTES} bytes)"
+        )
+    );
+    // The catalog loader gives the same verdict.
+    let err = loaded.expect_err("too large").to_string();
+    assert!(
+        err.contains("big.json") && err.contains("too large"),
+        "{err}"
+    );
+}
+
+/// Array definitions whose items lead back to them through arrays only: direct, mutual,
+/// under an inline array and across documents. An array that leads into such a cycle without
+/// being on it, or that recurses through an object, is fine.
+#[test]
+fn arrays_of_themselves_are_errors() {
+    let mut catalog = Catalog::new();
+    for doc in [
+        r##"{"lexicon": 1, "id": "com.example.nested", "defs": {
+            "main": {"type": "array", "items": {"type": "ref", "ref": "#main"}},
+            "even": {"type": "array", "items": {"type": "ref", "ref": "#odd"}},
+            "odd": {"type": "array", "items": {"type": "ref", "ref": "#even"}},
+            "grid": {"type": "array", "items": {"type": "array",
+                "items": {"type": "ref", "ref": "#grid"}}},
+            "peer": {"type": "array", "items": {"type": "ref", "ref": "com.example.peer"}},
+            "plain": {"type": "array", "items": {"type": "ref", "ref": "#main"}},
+            "tree": {"type": "array", "items": {"type": "ref", "ref": "#node"}},
+            "node": {"type": "object", "properties": {
+                "children": {"type": "ref", "ref": "#tree"}}}
+        }}"##,
+        r##"{"lexicon": 1, "id": "com.example.peer", "defs": {
+            "main": {"type": "array", "items": {"type": "ref", "ref": "com.example.nested#peer"}}
+        }}"##,
+    ] {
+        catalog.add_json(doc).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let found: Vec<(String, String, Severity, String)> = lint(&catalog)
+        .into_iter()
+        .filter(|l| l.rule == Rule::ArrayCycle)
+        .map(|l| (l.id, l.path, l.severity, l.message))
+        .collect();
+    let cycle = |id: &str, name: &str, chain: &str| {
+        (
+            id.to_owned(),
+            format!("defs.{name}.items"),
+            Severity::Error,
+            format!("the items lead back to this array ({chain}): only nested empty arrays fit"),
+        )
+    };
+    assert_eq!(
+        found,
+        [
+            cycle(
+                "com.example.nested",
+                "even",
+                "com.example.nested#even → com.example.nested#odd → com.example.nested#even"
+            ),
+            cycle(
+                "com.example.nested",
+                "grid",
+                "com.example.nested#grid → com.example.nested#grid"
+            ),
+            cycle(
+                "com.example.nested",
+                "main",
+                "com.example.nested → com.example.nested"
+            ),
+            cycle(
+                "com.example.nested",
+                "odd",
+                "com.example.nested#odd → com.example.nested#even → com.example.nested#odd"
+            ),
+            cycle(
+                "com.example.nested",
+                "peer",
+                "com.example.nested#peer → com.example.peer → com.example.nested#peer"
+            ),
+            cycle(
+                "com.example.peer",
+                "main",
+                "com.example.peer → com.example.nested#peer → com.example.peer"
+            ),
+        ]
+    );
+    assert_eq!(Rule::ArrayCycle.name(), "array-cycle");
+}

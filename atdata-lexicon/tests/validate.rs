@@ -489,3 +489,93 @@ fn definitions_of_every_data_kind() {
         Some(Problem::WrongDef { found: "query", .. })
     ));
 }
+
+/// A catalog of arrays for the error cap: a flat array of enum strings and a grid of them.
+fn arrays() -> Catalog {
+    let mut catalog = Catalog::new();
+    catalog
+        .add_json(
+            r##"{"lexicon": 1, "id": "com.example.many", "defs": {
+                "main": {"type": "array", "items": {"type": "string", "enum": ["a", "b"]}},
+                "grid": {"type": "array", "items": {"type": "ref", "ref": "#main"}}
+            }}"##,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    catalog
+}
+
+#[test]
+fn a_huge_wrong_array_keeps_at_most_max_errors() {
+    let c = arrays();
+    let many = def("com.example.many");
+    // 4 MB of JSON: two million integers where strings are wanted, an error each.
+    let items = 2_000_000;
+    let mut text = String::with_capacity(2 * items + 1);
+    text.push('[');
+    for i in 0..items {
+        text.push_str(if i == 0 { "1" } else { ",1" });
+    }
+    text.push(']');
+    let value = json(&text);
+    let errors = c
+        .validate_all(Target::Def(&many), &value)
+        .expect_err("every item is wrong");
+    assert_eq!(errors.len(), 100);
+    assert_eq!(errors.omitted(), items - 100);
+    assert_eq!(errors.total(), items);
+    assert_eq!(errors[0].path, "Value[0]");
+    assert_eq!(errors[99].path, "Value[99]");
+    let display = errors.to_string();
+    assert_eq!(display.lines().count(), 101);
+    assert!(
+        display.ends_with("\n… and 1999900 more"),
+        "{}",
+        &display[display.len() - 60..]
+    );
+    assert_eq!(errors.into_vec().len(), 100);
+    // The first-error mode is untouched by the cap.
+    assert_eq!(
+        first(&c, Target::Def(&many), &value).map(|(path, _)| path),
+        Some("Value[0]".into())
+    );
+}
+
+#[test]
+fn the_error_cap_spans_nested_arrays_and_is_adjustable() {
+    let c = arrays();
+    let grid = def("com.example.many#grid");
+    // 1000 rows of 1000 strings outside the enum: the cap counts across rows, not per row.
+    let row = Value::Array(vec![Value::String("zz".into()); 1000]);
+    let value = Value::Array(vec![row; 1000]);
+    let errors = c
+        .validate_all(Target::Def(&grid), &value)
+        .expect_err("every item is wrong");
+    assert_eq!(errors.len(), 100);
+    assert_eq!(errors.omitted(), 1_000_000 - 100);
+    assert_eq!(errors[99].path, "Value[0][99]");
+    assert!(matches!(errors[0].problem, Problem::NotInEnum { .. }));
+    let tight = c
+        .validator()
+        .with_options(ValidateOptions::default().with_max_errors(3));
+    let errors = tight
+        .validate_all(Target::Def(&grid), &value)
+        .expect_err("every item is wrong");
+    assert_eq!(errors.len(), 3);
+    assert_eq!(errors.omitted(), 1_000_000 - 3);
+    assert!(errors.to_string().ends_with("\n… and 999997 more"));
+    // A cap of zero still keeps one error: the list is never empty.
+    let zero = c
+        .validator()
+        .with_options(ValidateOptions::default().with_max_errors(0));
+    let errors = zero
+        .validate_all(Target::Def(&grid), &value)
+        .expect_err("every item is wrong");
+    assert_eq!((errors.len(), errors.omitted()), (1, 1_000_000 - 1));
+    // Below the cap nothing is omitted and the text has no tail.
+    let small = Value::Array(vec![Value::Array(vec![Value::String("zz".into()); 2])]);
+    let errors = c
+        .validate_all(Target::Def(&grid), &small)
+        .expect_err("both items are wrong");
+    assert_eq!((errors.len(), errors.omitted()), (2, 0));
+    assert!(!errors.to_string().contains("more"));
+}

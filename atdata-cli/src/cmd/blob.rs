@@ -51,7 +51,7 @@ pub fn run(command: BlobCommand, out: &Output) -> Result<(), Failure> {
                 .map_err(|e| Failure::Invalid(format!("the blob reference: {e}")))?;
             out.emit(&json, || {
                 serde_json::to_string_pretty(&json).unwrap_or_else(|_| json.to_string())
-            });
+            })?;
             Ok(())
         }
     }

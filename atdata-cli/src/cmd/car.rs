@@ -83,7 +83,7 @@ fn inspect(file: &str, out: &Output) -> Result<(), Failure> {
             s.push_str(&format!("  $type  {t:<40} {n:>8}\n"));
         }
         s.trim_end().to_owned()
-    });
+    })?;
     Ok(())
 }
 
@@ -107,7 +107,7 @@ fn verify(file: &str, out: &Output) -> Result<(), Failure> {
                 bytes.len()
             )
         },
-    );
+    )?;
     Ok(())
 }
 
@@ -120,7 +120,7 @@ fn cat(file: &str, out: &Output) -> Result<(), Failure> {
             .decode()
             .map_err(|e| Failure::Invalid(format!("block {}: {e}", block.cid)))?;
         let json = serde_json::json!({ "cid": block.cid.to_string(), "value": value_json(&value) });
-        out.emit(&json, || json.to_string());
+        out.emit(&json, || json.to_string())?;
     }
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! `atdata data`: the data model on stdin and stdout.
 
-use std::io::{Read as _, Write as _};
+use std::io::Read as _;
 
 use atdata_core::{cbor, Value};
 use clap::Subcommand;
@@ -39,14 +39,11 @@ pub fn run(command: DataCommand, out: &Output) -> Result<(), Failure> {
             let cid = cbor::cid_for(&value).map_err(|e| Failure::Invalid(e.to_string()))?;
             out.emit(&serde_json::json!({ "cid": cid.to_string() }), || {
                 cid.to_string()
-            });
+            })?;
         }
         DataCommand::ToCbor => {
             let value = json_value(&stdin()?)?;
-            let bytes = value.to_dag_cbor();
-            std::io::stdout()
-                .write_all(&bytes)
-                .map_err(|e| Failure::Unreadable(format!("writing stdout: {e}")))?;
+            out.bytes(&value.to_dag_cbor())?;
         }
         DataCommand::ToJson => {
             let bytes = stdin()?;
@@ -58,7 +55,7 @@ pub fn run(command: DataCommand, out: &Output) -> Result<(), Failure> {
             } else {
                 serde_json::to_string_pretty(&json).unwrap_or_else(|_| json.to_string())
             };
-            println!("{text}");
+            out.line(&text)?;
         }
     }
     Ok(())

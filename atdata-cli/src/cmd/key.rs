@@ -62,7 +62,7 @@ impl From<CurveArg> for Curve {
 pub fn run(command: KeyCommand, out: &Output) -> Result<(), Failure> {
     match command {
         KeyCommand::Gen { curve } => gen(curve.into(), out),
-        KeyCommand::Sign { private_key, file } => sign(private_key, &file),
+        KeyCommand::Sign { private_key, file } => sign(private_key, &file, out),
         KeyCommand::Verify { did_key, sig, file } => verify(&did_key, &sig, &file, out),
     }
 }
@@ -88,11 +88,11 @@ fn gen(curve: Curve, out: &Output) -> Result<(), Failure> {
             curve.jwt_alg(),
             private_key.as_str()
         )
-    });
+    })?;
     Ok(())
 }
 
-fn sign(private_key: Option<String>, file: &str) -> Result<(), Failure> {
+fn sign(private_key: Option<String>, file: &str, out: &Output) -> Result<(), Failure> {
     let (text, source) = match private_key {
         Some(text) => (zeroize_on_drop(text), "--private-key"),
         None => match std::env::var(PRIVATE_KEY_ENV) {
@@ -110,11 +110,7 @@ fn sign(private_key: Option<String>, file: &str) -> Result<(), Failure> {
     drop(text);
     let message = read_input(file)?;
     let signature = keypair.sign(&message);
-    println!(
-        "{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signature)
-    );
-    Ok(())
+    out.line(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signature))
 }
 
 fn zeroize_on_drop(text: String) -> atdata_crypto::Zeroizing<String> {
@@ -141,6 +137,6 @@ fn verify(did_key: &str, sig: &str, file: &str, out: &Output) -> Result<(), Fail
         .map_err(|e| Failure::Invalid(format!("invalid signature: {e}")))?;
     out.emit(&serde_json::json!({ "valid": true }), || {
         format!("valid: {} signature by {did_key}", key.jwt_alg())
-    });
+    })?;
     Ok(())
 }

@@ -7,7 +7,8 @@
 //! - a query, procedure or subscription NSID needs one of `--params`, `--input`, `--output`
 //!   or `--message` to say which part of the method the data is.
 //!
-//! Every error is listed with its path (`Record.embed.images[2].alt`). Exit 0 valid, 1 invalid
+//! Every error is listed with its path (`Record.embed.images[2].alt`), up to the validator's
+//! cap (100); past it errors are counted (`omitted` in JSON). Exit 0 valid, 1 invalid
 //! (or not atproto JSON), 2 usage (unknown NSID, missing or misplaced part flag), 3 unreadable
 //! (the file, or a lexicon folder that does not load).
 //!
@@ -156,7 +157,7 @@ fn gen(args: &GenArgs, out: &Output) -> Result<(), Failure> {
             text.push_str(&format!("\nwarning: {warning}"));
         }
         text
-    });
+    })?;
     Ok(())
 }
 
@@ -234,6 +235,11 @@ fn validate(args: &ValidateArgs, out: &Output) -> Result<(), Failure> {
         .validator()
         .with_options(options)
         .validate_all(target, &value);
+    // Past the validator's cap errors are only counted: the total is what the user is told.
+    let (total, omitted) = result
+        .as_ref()
+        .err()
+        .map_or((0, 0), |e| (e.total(), e.omitted()));
     let errors = result.err().map(|e| e.into_vec()).unwrap_or_default();
     let json = serde_json::json!({
         "file": args.file,
@@ -244,19 +250,20 @@ fn validate(args: &ValidateArgs, out: &Output) -> Result<(), Failure> {
             .iter()
             .map(|e| serde_json::json!({ "path": e.path, "message": e.problem.to_string() }))
             .collect::<Vec<_>>(),
+        "omitted": omitted,
     });
     out.emit(&json, || {
         if errors.is_empty() {
             format!("valid: {} is a valid {} {kind}", args.file, args.nsid)
         } else {
-            errors
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n")
+            let mut lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            if omitted > 0 {
+                lines.push(format!("… and {omitted} more"));
+            }
+            lines.join("\n")
         }
-    });
-    match errors.len() {
+    })?;
+    match total {
         0 => Ok(()),
         1 => Err(Failure::Invalid(format!("{}: 1 error", args.file))),
         n => Err(Failure::Invalid(format!("{}: {n} errors", args.file))),
@@ -293,7 +300,7 @@ fn lint(args: &LintArgs, out: &Output) -> Result<(), Failure> {
             args.dir.display()
         ));
         lines.join("\n")
-    });
+    })?;
     match errors {
         0 => Ok(()),
         1 => Err(Failure::Invalid(format!(

@@ -84,7 +84,7 @@ pub fn login(args: LoginArgs, out: &Output) -> Result<(), Failure> {
             pds,
             path.display()
         )
-    });
+    })?;
     Ok(())
 }
 
@@ -96,7 +96,7 @@ pub fn logout(out: &Output) -> Result<(), Failure> {
         remote::remove_session(&path)?;
         out.emit(&serde_json::json!({ "logged_out": null }), || {
             "not logged in".into()
-        });
+        })?;
         return Ok(());
     };
     let handle = stored.session.handle.to_string();
@@ -108,15 +108,17 @@ pub fn logout(out: &Output) -> Result<(), Failure> {
         Ok(client) => {
             let remote = Remote::from_client(client)?;
             if let Err(e) = remote.block_on(remote.client.logout()) {
-                eprintln!("atdata: warning: the server did not end the session: {e}");
+                crate::output::note(format_args!(
+                    "atdata: warning: the server did not end the session: {e}"
+                ));
             }
         }
-        Err(e) => eprintln!("atdata: warning: the session's service: {e}"),
+        Err(e) => crate::output::note(format_args!("atdata: warning: the session's service: {e}")),
     }
     remote::remove_session(&path)?;
     out.emit(&serde_json::json!({ "logged_out": handle }), || {
         format!("logged out {handle}")
-    });
+    })?;
     Ok(())
 }
 
@@ -148,7 +150,7 @@ pub fn account(command: AccountCommand, out: &Output) -> Result<(), Failure> {
             });
             out.emit(&json, || {
                 format!("created {} ({})", account.handle, account.did)
-            });
+            })?;
             Ok(())
         }
     }

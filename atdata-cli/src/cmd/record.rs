@@ -103,7 +103,7 @@ pub fn run(command: RecordCommand, out: &Output) -> Result<(), Failure> {
                 call = call.validate(false);
             }
             let written = remote.block_on(call.send()).map_err(client_failure)?;
-            emit_written(out, "created", &written);
+            emit_written(out, "created", &written)?;
             Ok(())
         }
         RecordCommand::Put {
@@ -124,7 +124,7 @@ pub fn run(command: RecordCommand, out: &Output) -> Result<(), Failure> {
                 call = call.validate(false);
             }
             let written = remote.block_on(call.send()).map_err(client_failure)?;
-            emit_written(out, "wrote", &written);
+            emit_written(out, "wrote", &written)?;
             Ok(())
         }
         RecordCommand::Get { pds, uri } => {
@@ -145,7 +145,7 @@ pub fn run(command: RecordCommand, out: &Output) -> Result<(), Failure> {
             });
             out.emit(&json, || {
                 serde_json::to_string_pretty(&json).unwrap_or_else(|_| json.to_string())
-            });
+            })?;
             Ok(())
         }
         RecordCommand::List {
@@ -163,7 +163,7 @@ pub fn run(command: RecordCommand, out: &Output) -> Result<(), Failure> {
             remote.block_on(call.send()).map_err(client_failure)?;
             out.emit(&serde_json::json!({ "uri": uri, "deleted": true }), || {
                 format!("deleted {uri}")
-            });
+            })?;
             Ok(())
         }
     }
@@ -207,7 +207,7 @@ fn list(
                 "cid": record.cid.map(|c| c.to_string()),
                 "value": record.value.to_json(),
             });
-            out.emit(&json, || json.to_string());
+            out.emit(&json, || json.to_string())?;
         }
         Ok(())
     })
@@ -251,12 +251,16 @@ fn read_record(file: &str) -> Result<Value, Failure> {
     Ok(value)
 }
 
-fn emit_written(out: &Output, verb: &str, written: &atdata_client::records::RecordRef) {
+fn emit_written(
+    out: &Output,
+    verb: &str,
+    written: &atdata_client::records::RecordRef,
+) -> Result<(), Failure> {
     let json = serde_json::json!({
         "uri": written.uri.to_string(),
         "cid": written.cid.to_string(),
     });
     out.emit(&json, || {
         format!("{verb} {} ({})", written.uri, written.cid)
-    });
+    })
 }

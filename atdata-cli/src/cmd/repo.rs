@@ -82,7 +82,7 @@ fn ls(file: &str, out: &Output) -> Result<(), Failure> {
         });
         out.emit(&json, || {
             format!("{}/{}  {}", record.collection(), record.rkey(), record.cid)
-        });
+        })?;
     }
     Ok(())
 }
@@ -103,7 +103,7 @@ fn get(file: &str, collection: &str, rkey: &str, out: &Output) -> Result<(), Fai
     });
     out.emit(&json, || {
         serde_json::to_string_pretty(&json).unwrap_or_else(|_| json.to_string())
-    });
+    })?;
     Ok(())
 }
 
@@ -140,16 +140,22 @@ fn verify(file: &str, key: Option<&str>, out: &Output) -> Result<(), Failure> {
                 "ok: {file}: {} records, {} blocks, every hash matches, MST well-formed, {sig}",
                 report.records, report.blocks
             )
-        });
+        })?;
         Ok(())
     } else {
-        out.emit(&json, || format!("invalid: {file}"));
+        out.emit(&json, || format!("invalid: {file}"))?;
         Err(Failure::Invalid(problems.join("; ")))
     }
 }
 
 /// Exports a repository to a file (streamed, with a byte count on stderr when it is a
 /// terminal) or to stdout.
+///
+/// A regular file (or a new one) is written by the client, which checks every write, flushes
+/// and syncs, and removes the file when the download fails. Anything else (a FIFO, a device
+/// such as `/dev/full`) must not be handed to it, as that removal would delete the device
+/// node: like stdout, it gets the repository in memory (the client's response size limit
+/// applies), written here with every write checked.
 fn export(
     pds: &PdsArg,
     repo: &str,
@@ -157,7 +163,7 @@ fn export(
     max_bytes: u64,
     out: &Output,
 ) -> Result<(), Failure> {
-    use std::io::{IsTerminal as _, Write as _};
+    use std::io::IsTerminal as _;
 
     let repo: atdata_core::AtIdentifier = repo
         .parse()
@@ -177,11 +183,15 @@ fn export(
         let bytes = remote
             .block_on(remote.client.get_repo(&did))
             .map_err(client_failure)?;
-        std::io::stdout()
-            .write_all(&bytes)
-            .and_then(|()| std::io::stdout().flush())
-            .map_err(|e| Failure::Unreadable(format!("writing stdout: {e}")))?;
-        return Ok(());
+        // `main` flushes stdout and reports a failure.
+        return out.bytes(&bytes);
+    }
+    if !is_regular_file_or_absent(output) {
+        let bytes = remote
+            .block_on(remote.client.get_repo(&did))
+            .map_err(client_failure)?;
+        write_existing(output, &bytes)?;
+        return emit_exported(&did, output, bytes.len() as u64, out);
     }
     let progress = std::io::stderr().is_terminal();
     let written = remote.block_on(async {
@@ -189,11 +199,20 @@ fn export(
         let result = remote.client.get_repo_to_file(&did, output).await;
         if let Some(ticker) = ticker {
             ticker.abort();
-            eprint!("\r\x1b[K");
+            crate::output::note_inline(format_args!("\r\x1b[K"));
         }
         result
     });
     let written = written.map_err(client_failure)?;
+    emit_exported(&did, output, written, out)
+}
+
+fn emit_exported(
+    did: &atdata_core::Did,
+    output: &str,
+    written: u64,
+    out: &Output,
+) -> Result<(), Failure> {
     let json = serde_json::json!({
         "did": did.as_str(),
         "file": output,
@@ -201,8 +220,28 @@ fn export(
     });
     out.emit(&json, || {
         format!("wrote {did}'s repository to {output}: {written} bytes")
-    });
-    Ok(())
+    })
+}
+
+/// Whether `path` is a regular file (through symbolic links) or does not exist yet.
+fn is_regular_file_or_absent(path: &str) -> bool {
+    match std::fs::metadata(path) {
+        Ok(meta) => meta.is_file(),
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+    }
+}
+
+/// Writes `bytes` into the existing non-regular file at `path`, checking the write and the
+/// flush; a failure (a full device, a FIFO nobody reads) is an error, never a silent loss.
+fn write_existing(path: &str, bytes: &[u8]) -> Result<(), Failure> {
+    use std::io::Write as _;
+    let fail = |e: std::io::Error| Failure::Unwritable(format!("writing {path}: {e}"));
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(fail)?;
+    file.write_all(bytes).map_err(fail)?;
+    file.flush().map_err(fail)
 }
 
 /// Prints the size of the file being written, every quarter second, on one stderr line.
@@ -211,7 +250,7 @@ async fn show_progress(path: String) {
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
         if let Ok(meta) = std::fs::metadata(&path) {
             let kib = meta.len() / 1024;
-            eprint!("\r\x1b[Kexporting to {path}: {kib} KiB");
+            crate::output::note_inline(format_args!("\r\x1b[Kexporting to {path}: {kib} KiB"));
         }
     }
 }

@@ -115,7 +115,7 @@ pub fn run(command: SyntaxCommand, out: &Output) -> Result<(), Failure> {
                 map.insert("kind".into(), kind.name().into());
                 map.insert("value".into(), value.clone().into());
             }
-            out.emit(&facts, || format!("valid {}: {value}", kind.name()));
+            out.emit(&facts, || format!("valid {}: {value}", kind.name()))?;
             Ok(())
         }
         // The reason already names the kind ("invalid DID: …").

@@ -5,7 +5,7 @@
 //! and PDS, one refresh of an expired token (the refreshed session is written back to the
 //! session file by `Remote`'s session callback), retries of queries, the response size limit.
 
-use std::io::{IsTerminal as _, Write as _};
+use std::io::IsTerminal as _;
 
 use atdata_client::{CallOptions, RawResponse};
 use atdata_core::xrpc::{Body, XrpcMethod};
@@ -126,24 +126,20 @@ fn print_output(nsid: &Nsid, response: &RawResponse, out: &Output) -> Result<(),
         redact_tokens(&mut json);
         out.emit(&json, || {
             serde_json::to_string_pretty(&json).unwrap_or_else(|_| json.to_string())
-        });
+        })?;
         return Ok(());
     }
     let kind = response
         .content_type()
         .unwrap_or("application/octet-stream");
     if std::io::stdout().is_terminal() {
-        eprintln!(
+        crate::output::note(format_args!(
             "atdata: {nsid} returned {} bytes of {kind}; redirect stdout to a file to keep them",
             body.len()
-        );
+        ));
         return Ok(());
     }
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(body)
-        .and_then(|()| stdout.flush())
-        .map_err(|e| Failure::Unreadable(format!("writing stdout: {e}")))
+    out.bytes(body)
 }
 
 /// Replaces every token in `json` (`accessJwt`, `refreshJwt`, at any depth) with

@@ -202,12 +202,27 @@ impl<'p, 'c> DocEmitter<'p, 'c> {
                 };
                 // An array definition's union is named after the definition, plus `Item`.
                 let item = self.field_type_named(&array.items, owner, &format!("{rust}Item"));
-                self.alias(
-                    &rust,
-                    &format!("Vec<{item}>"),
-                    array.description.as_deref(),
-                    &dref.to_string(),
-                );
+                if self.plan.wrapped.contains(&origin) {
+                    self.array_wrapper(
+                        &rust,
+                        &item,
+                        array.description.as_deref(),
+                        &dref.to_string(),
+                    );
+                    self.warn(
+                        &origin,
+                        "the array's items lead back to it; generated as a struct wrapping a Vec \
+                         (a type alias cannot refer to itself)"
+                            .to_owned(),
+                    );
+                } else {
+                    self.alias(
+                        &rust,
+                        &format!("Vec<{item}>"),
+                        array.description.as_deref(),
+                        &dref.to_string(),
+                    );
+                }
             }
             other => {
                 let rust = type_name.unwrap_or_else(|| camel(name));
@@ -409,6 +424,39 @@ impl<'p, 'c> DocEmitter<'p, 'c> {
             origin: origin.to_owned(),
             message,
         });
+    }
+
+    /// `pub struct Name(pub Vec<Item>);` for an array definition on a cycle of arrays: a
+    /// newtype, serialized as the bare array it wraps (the data is the same as an alias
+    /// would give), with `From<Vec<Item>>` and `Deref` to the `Vec` so it reads like one.
+    fn array_wrapper(&mut self, name: &str, item: &str, description: Option<&str>, lexicon: &str) {
+        self.item_doc("", description, &format!("`{lexicon}`."), lexicon);
+        write_doc(
+            &mut self.out,
+            "",
+            "\nA struct rather than a `Vec` alias, as the items lead back to this definition; \
+             it reads and writes the bare array.",
+        );
+        let _ = writeln!(
+            self.out,
+            "#[derive(Debug, Clone, PartialEq, Default)]\npub struct {name}(pub Vec<{item}>);\n"
+        );
+        let _ = writeln!(
+            self.out,
+            "impl From<Vec<{item}>> for {name} {{\n    #[inline]\n    fn from(items: Vec<{item}>) -> Self {{\n        Self(items)\n    }}\n}}\n"
+        );
+        let _ = writeln!(
+            self.out,
+            "impl ::core::ops::Deref for {name} {{\n    type Target = Vec<{item}>;\n    #[inline]\n    fn deref(&self) -> &Vec<{item}> {{\n        &self.0\n    }}\n}}\n"
+        );
+        let _ = writeln!(
+            self.out,
+            "impl _rt::Serialize for {name} {{\n    fn serialize<S: _rt::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {{\n        _rt::Serialize::serialize(&self.0, s)\n    }}\n}}\n"
+        );
+        let _ = writeln!(
+            self.out,
+            "impl<'de> _rt::Deserialize<'de> for {name} {{\n    fn deserialize<D: _rt::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {{\n        <Vec<{item}> as _rt::Deserialize<'de>>::deserialize(d).map(Self)\n    }}\n}}\n"
+        );
     }
 
     /// `pub type Name = Target;` with docs.

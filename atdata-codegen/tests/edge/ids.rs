@@ -9,6 +9,10 @@ pub const COM_EXAMPLE_EDGE_DEFS: &str = "com.example.edge.defs";
 pub const COM_EXAMPLE_EDGE_DO_THING: &str = "com.example.edge.doThing";
 /// `com.example.edge.getBlob`.
 pub const COM_EXAMPLE_EDGE_GET_BLOB: &str = "com.example.edge.getBlob";
+/// `com.example.edge.nested`.
+pub const COM_EXAMPLE_EDGE_NESTED: &str = "com.example.edge.nested";
+/// `com.example.edge.nestedPeer`.
+pub const COM_EXAMPLE_EDGE_NESTED_PEER: &str = "com.example.edge.nestedPeer";
 /// `com.example.edge.ns`.
 pub const COM_EXAMPLE_EDGE_NS: &str = "com.example.edge.ns";
 /// `com.example.edge.ns.child`.

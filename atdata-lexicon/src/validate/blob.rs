@@ -19,33 +19,30 @@ impl Walker<'_> {
         let (mime_type, size) = if is_blob::<D>(map) {
             match typed_blob::<D>(map) {
                 Ok(parts) => parts,
-                Err(reason) => return self.fail(at, Problem::MalformedBlob(reason)),
+                Err(reason) => return self.fail(at, || Problem::MalformedBlob(reason)),
             }
         } else if let Some(mime_type) = legacy_blob::<D>(map) {
             if !self.options.allow_legacy_blobs {
-                return self.fail(at, Problem::LegacyBlob);
+                return self.fail(at, || Problem::LegacyBlob);
             }
             match mime_type {
                 Ok(mime_type) => (mime_type, None),
-                Err(reason) => return self.fail(at, Problem::MalformedBlob(reason)),
+                Err(reason) => return self.fail(at, || Problem::MalformedBlob(reason)),
             }
         } else {
             return self.wrong_type(at, "blob", value);
         };
         if let Some(accept) = schema.accept.as_ref().filter(|a| !a.is_empty()) {
             if !accept.iter().any(|pattern| accepts(pattern, mime_type)) {
-                self.fail(
-                    at,
-                    Problem::BlobType {
-                        mime_type: mime_type.to_owned(),
-                        accept: accept.clone(),
-                    },
-                )?;
+                self.fail(at, || Problem::BlobType {
+                    mime_type: mime_type.to_owned(),
+                    accept: accept.clone(),
+                })?;
             }
         }
         if let (Some(max_size), Some(size)) = (schema.max_size, size) {
             if size > max_size {
-                self.fail(at, Problem::BlobTooBig { size, max_size })?;
+                self.fail(at, || Problem::BlobTooBig { size, max_size })?;
             }
         }
         Ok(())

@@ -230,6 +230,10 @@ impl fmt::Display for Unit {
 
 /// Every problem found in one value, in the order the walk met them (never empty).
 ///
+/// Only the first [`ValidateOptions::max_errors`](super::ValidateOptions::max_errors) are
+/// kept; [`ValidationErrors::omitted`] counts the others, and the `Display` form ends with
+/// `… and N more` when there are any.
+///
 /// ```
 /// use atdata_core::Value;
 /// use atdata_lexicon::{validate::Target, Catalog};
@@ -246,19 +250,32 @@ impl fmt::Display for Unit {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ValidationErrors(pub(crate) Vec<ValidationError>);
+pub struct ValidationErrors {
+    pub(crate) errors: Vec<ValidationError>,
+    pub(crate) omitted: usize,
+}
 
 impl ValidationErrors {
-    /// The errors as a vector.
+    /// The errors kept, as a vector (see [`ValidationErrors::omitted`] for the others).
     pub fn into_vec(self) -> Vec<ValidationError> {
-        self.0
+        self.errors
+    }
+
+    /// How many errors were found past the cap and not kept.
+    pub fn omitted(&self) -> usize {
+        self.omitted
+    }
+
+    /// How many errors were found: those kept and those omitted.
+    pub fn total(&self) -> usize {
+        self.errors.len().saturating_add(self.omitted)
     }
 }
 
 impl std::ops::Deref for ValidationErrors {
     type Target = [ValidationError];
     fn deref(&self) -> &[ValidationError] {
-        &self.0
+        &self.errors
     }
 }
 
@@ -266,7 +283,7 @@ impl IntoIterator for ValidationErrors {
     type Item = ValidationError;
     type IntoIter = std::vec::IntoIter<ValidationError>;
     fn into_iter(self) -> Self::IntoIter {
-        self.0.into_iter()
+        self.errors.into_iter()
     }
 }
 
@@ -274,18 +291,21 @@ impl<'a> IntoIterator for &'a ValidationErrors {
     type Item = &'a ValidationError;
     type IntoIter = std::slice::Iter<'a, ValidationError>;
     fn into_iter(self) -> Self::IntoIter {
-        self.0.iter()
+        self.errors.iter()
     }
 }
 
-/// One error per line.
+/// One error per line, then `… and N more` if some were omitted.
 impl fmt::Display for ValidationErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, error) in self.0.iter().enumerate() {
+        for (i, error) in self.errors.iter().enumerate() {
             if i > 0 {
                 f.write_str("\n")?;
             }
             write!(f, "{error}")?;
+        }
+        if self.omitted > 0 {
+            write!(f, "\n… and {} more", self.omitted)?;
         }
         Ok(())
     }

@@ -15,9 +15,12 @@
 //!
 //! Two modes: [`Catalog::validate`] and the `validate_*` shortcuts stop at the first error,
 //! which is the fast path for code that only needs a verdict; [`Catalog::validate_all`]
-//! collects every error (the CLI uses it). Valid data is walked without allocating paths:
-//! an error's path is rendered only when the error is recorded (format checks that build an
-//! identifier are the one allocation left).
+//! collects every error (the CLI uses it), keeping the first
+//! [`ValidateOptions::max_errors`] in full and only counting the rest
+//! ([`ValidationErrors::omitted`]), so that a huge wrong value costs no more memory than a
+//! small one. Valid data is walked without allocating paths: an error's path is rendered only
+//! when the error is kept (format checks that build an identifier are the one allocation
+//! left).
 //!
 //! Nesting deeper than [`ValidateOptions::max_depth`] is an error, never a stack overflow; a
 //! reference the catalog cannot resolve is an error naming the reference.
@@ -73,6 +76,10 @@ use walk::Walker;
 /// that any value atdata-core can decode can be validated.
 pub const DEFAULT_MAX_DEPTH: usize = 128;
 
+/// Default for [`ValidateOptions::max_errors`]: more than anyone reads, few enough that an
+/// array of a million wrong items costs kilobytes, not gigabytes.
+pub const DEFAULT_MAX_ERRORS: usize = 100;
+
 /// Knobs of validation. The default is strict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -82,6 +89,9 @@ pub struct ValidateOptions {
     pub allow_legacy_blobs: bool,
     /// The deepest nesting of maps and arrays walked; deeper data is an error.
     pub max_depth: usize,
+    /// How many errors [`Validator::validate_all`] keeps in full; later ones are only
+    /// counted in [`ValidationErrors::omitted`]. At least one is always kept.
+    pub max_errors: usize,
 }
 
 impl Default for ValidateOptions {
@@ -89,6 +99,7 @@ impl Default for ValidateOptions {
         ValidateOptions {
             allow_legacy_blobs: false,
             max_depth: DEFAULT_MAX_DEPTH,
+            max_errors: DEFAULT_MAX_ERRORS,
         }
     }
 }
@@ -103,6 +114,12 @@ impl ValidateOptions {
     /// Sets [`ValidateOptions::max_depth`].
     pub fn with_max_depth(mut self, max_depth: usize) -> Self {
         self.max_depth = max_depth;
+        self
+    }
+
+    /// Sets [`ValidateOptions::max_errors`].
+    pub fn with_max_errors(mut self, max_errors: usize) -> Self {
+        self.max_errors = max_errors;
         self
     }
 }
@@ -167,7 +184,8 @@ impl<'c> Validator<'c> {
         }
     }
 
-    /// Validates `value` as `target`, collecting every error.
+    /// Validates `value` as `target`, collecting every error: the first
+    /// [`ValidateOptions::max_errors`] in full, a count of the others.
     pub fn validate_all<D: Data + ?Sized>(
         &self,
         target: Target<'_>,
@@ -178,7 +196,10 @@ impl<'c> Validator<'c> {
         if walker.errors.is_empty() {
             Ok(())
         } else {
-            Err(ValidationErrors(walker.errors))
+            Err(ValidationErrors {
+                errors: walker.errors,
+                omitted: walker.omitted,
+            })
         }
     }
 }
@@ -199,7 +220,8 @@ impl Catalog {
         self.validator().validate(target, value)
     }
 
-    /// Validates `value` as `target` with the default options, collecting every error.
+    /// Validates `value` as `target` with the default options, collecting every error (the
+    /// first [`DEFAULT_MAX_ERRORS`] in full, a count of the others).
     pub fn validate_all<D: Data + ?Sized>(
         &self,
         target: Target<'_>,

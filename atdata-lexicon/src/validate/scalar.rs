@@ -13,13 +13,10 @@ impl Walker<'_> {
             return self.wrong_type(at, "boolean", value);
         };
         match schema.const_value {
-            Some(c) if c != b => self.fail(
-                at,
-                Problem::NotConst {
-                    expected: c.to_string(),
-                    found: b.to_string(),
-                },
-            ),
+            Some(c) if c != b => self.fail(at, || Problem::NotConst {
+                expected: c.to_string(),
+                found: b.to_string(),
+            }),
             _ => Ok(()),
         }
     }
@@ -30,40 +27,28 @@ impl Walker<'_> {
             return self.wrong_type(at, "integer", value);
         };
         if let Some(c) = schema.const_value.filter(|&c| c != n) {
-            self.fail(
-                at,
-                Problem::NotConst {
-                    expected: c.to_string(),
-                    found: n.to_string(),
-                },
-            )?;
+            self.fail(at, || Problem::NotConst {
+                expected: c.to_string(),
+                found: n.to_string(),
+            })?;
         }
         if let Some(allowed) = schema.enum_values.as_ref().filter(|a| !a.contains(&n)) {
-            self.fail(
-                at,
-                Problem::NotInEnum {
-                    allowed: allowed.iter().map(i64::to_string).collect(),
-                    found: n.to_string(),
-                },
-            )?;
+            self.fail(at, || Problem::NotInEnum {
+                allowed: allowed.iter().map(i64::to_string).collect(),
+                found: n.to_string(),
+            })?;
         }
         if let Some(max) = schema.maximum.filter(|&max| n > max) {
-            self.fail(
-                at,
-                Problem::TooBig {
-                    limit: max,
-                    found: n,
-                },
-            )?;
+            self.fail(at, || Problem::TooBig {
+                limit: max,
+                found: n,
+            })?;
         }
         if let Some(min) = schema.minimum.filter(|&min| n < min) {
-            self.fail(
-                at,
-                Problem::TooSmall {
-                    limit: min,
-                    found: n,
-                },
-            )?;
+            self.fail(at, || Problem::TooSmall {
+                limit: min,
+                found: n,
+            })?;
         }
         Ok(())
     }
@@ -80,24 +65,18 @@ impl Walker<'_> {
         };
         let len = bytes.len() as u64;
         if let Some(max) = schema.max_length.filter(|&max| len > max) {
-            self.fail(
-                at,
-                Problem::TooLong {
-                    unit: Unit::Bytes,
-                    limit: max,
-                    found: len,
-                },
-            )?;
+            self.fail(at, || Problem::TooLong {
+                unit: Unit::Bytes,
+                limit: max,
+                found: len,
+            })?;
         }
         if let Some(min) = schema.min_length.filter(|&min| len < min) {
-            self.fail(
-                at,
-                Problem::TooShort {
-                    unit: Unit::Bytes,
-                    limit: min,
-                    found: len,
-                },
-            )?;
+            self.fail(at, || Problem::TooShort {
+                unit: Unit::Bytes,
+                limit: min,
+                found: len,
+            })?;
         }
         Ok(())
     }

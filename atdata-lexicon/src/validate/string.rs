@@ -26,54 +26,42 @@ impl Walker<'_> {
             return self.wrong_type(at, "string", value);
         };
         if let Some(c) = schema.const_value.as_ref().filter(|c| c.as_str() != s) {
-            self.fail(
-                at,
-                Problem::NotConst {
-                    expected: quoted(c),
-                    found: quoted(s),
-                },
-            )?;
+            self.fail(at, || Problem::NotConst {
+                expected: quoted(c),
+                found: quoted(s),
+            })?;
         }
         if let Some(allowed) = schema
             .enum_values
             .as_ref()
             .filter(|allowed| !allowed.iter().any(|a| a == s))
         {
-            self.fail(
-                at,
-                Problem::NotInEnum {
-                    allowed: allowed.iter().map(|a| quoted(a)).collect(),
-                    found: quoted(s),
-                },
-            )?;
+            self.fail(at, || Problem::NotInEnum {
+                allowed: allowed.iter().map(|a| quoted(a)).collect(),
+                found: quoted(s),
+            })?;
         }
         let len = s.len() as u64;
         if let Some(max) = schema.max_length.filter(|&max| len > max) {
-            self.fail(
-                at,
-                Problem::TooLong {
-                    unit: Unit::Bytes,
-                    limit: max,
-                    found: len,
-                },
-            )?;
+            self.fail(at, || Problem::TooLong {
+                unit: Unit::Bytes,
+                limit: max,
+                found: len,
+            })?;
         }
         if let Some(min) = schema.min_length.filter(|&min| len < min) {
-            self.fail(
-                at,
-                Problem::TooShort {
-                    unit: Unit::Bytes,
-                    limit: min,
-                    found: len,
-                },
-            )?;
+            self.fail(at, || Problem::TooShort {
+                unit: Unit::Bytes,
+                limit: min,
+                found: len,
+            })?;
         }
         if schema.min_graphemes.is_some() || schema.max_graphemes.is_some() {
             self.graphemes(schema.min_graphemes, schema.max_graphemes, s, at)?;
         }
         if let Some(format) = schema.format {
             if let Err(error) = check_format(format, s) {
-                self.fail(at, Problem::Format { format, error })?;
+                self.fail(at, || Problem::Format { format, error })?;
             }
         }
         Ok(())
@@ -108,14 +96,11 @@ impl Walker<'_> {
             .take(usize::try_from(cap).unwrap_or(usize::MAX))
             .count() as u64;
         if let Some(m) = max.filter(|&m| counted > m) {
-            self.fail(
-                at,
-                Problem::TooLong {
-                    unit: Unit::Graphemes,
-                    limit: m,
-                    found: s.graphemes(true).count() as u64,
-                },
-            )?;
+            self.fail(at, || Problem::TooLong {
+                unit: Unit::Graphemes,
+                limit: m,
+                found: s.graphemes(true).count() as u64,
+            })?;
         }
         if let Some(m) = min.filter(|&m| counted < m) {
             self.too_few_graphemes(m, s, at)?;
@@ -124,14 +109,11 @@ impl Walker<'_> {
     }
 
     fn too_few_graphemes(&mut self, min: u64, s: &str, at: &Path<'_>) -> Flow {
-        self.fail(
-            at,
-            Problem::TooShort {
-                unit: Unit::Graphemes,
-                limit: min,
-                found: s.graphemes(true).count() as u64,
-            },
-        )
+        self.fail(at, || Problem::TooShort {
+            unit: Unit::Graphemes,
+            limit: min,
+            found: s.graphemes(true).count() as u64,
+        })
     }
 }
 

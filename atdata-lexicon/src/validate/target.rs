@@ -82,13 +82,10 @@ impl<'c> Walker<'c> {
                     Some(View::String(t)) => Some(t.to_owned()),
                     _ => None,
                 };
-                self.fail(
-                    &at.key("$type"),
-                    Problem::RecordType {
-                        expected: nsid.to_owned(),
-                        found,
-                    },
-                )?;
+                self.fail(&at.key("$type"), || Problem::RecordType {
+                    expected: nsid.to_owned(),
+                    found,
+                })?;
             }
         }
         self.object(&record.record.0, doc, value, &at)
@@ -175,13 +172,10 @@ impl<'c> Walker<'c> {
             _ => None,
         };
         match schema {
-            None => self.fail(
-                &at,
-                Problem::NoBody {
-                    method: method.to_owned(),
-                    body: which.name(),
-                },
-            ),
+            None => self.fail(&at, || Problem::NoBody {
+                method: method.to_owned(),
+                body: which.name(),
+            }),
             // A body without a schema (a CAR file, an image, `*/*`) is not JSON to check.
             Some(None) => Ok(()),
             Some(Some(BodySchema::Object(o))) => self.object(o, context, value, &at),
@@ -200,13 +194,10 @@ impl<'c> Walker<'c> {
             _ => None,
         };
         match schema {
-            None => self.fail(
-                &at,
-                Problem::NoBody {
-                    method: method.to_owned(),
-                    body: "message",
-                },
-            ),
+            None => self.fail(&at, || Problem::NoBody {
+                method: method.to_owned(),
+                body: "message",
+            }),
             Some(BodySchema::Union(u)) => {
                 let (nsid, name) = split_ref(t, context.id.as_str());
                 self.union_member(u, context, nsid, name, t, value, &at)
@@ -218,21 +209,15 @@ impl<'c> Walker<'c> {
     }
 
     fn unknown_lexicon(&mut self, at: &Path<'_>, nsid: &str) -> Flow {
-        self.fail(
-            at,
-            Problem::UnknownLexicon {
-                nsid: nsid.to_owned(),
-            },
-        )
+        self.fail(at, || Problem::UnknownLexicon {
+            nsid: nsid.to_owned(),
+        })
     }
 
     fn unresolved(&mut self, at: &Path<'_>, target: &str) -> Flow {
-        self.fail(
-            at,
-            Problem::UnresolvedRef {
-                target: target.to_owned(),
-            },
-        )
+        self.fail(at, || Problem::UnresolvedRef {
+            target: target.to_owned(),
+        })
     }
 
     fn wrong_def(
@@ -242,14 +227,11 @@ impl<'c> Walker<'c> {
         expected: &'static str,
         found: &UserType,
     ) -> Flow {
-        self.fail(
-            at,
-            Problem::WrongDef {
-                target: target.to_owned(),
-                expected,
-                found: found.type_name(),
-            },
-        )
+        self.fail(at, || Problem::WrongDef {
+            target: target.to_owned(),
+            expected,
+            found: found.type_name(),
+        })
     }
 }
 

@@ -21,7 +21,11 @@ pub(crate) struct Walker<'c> {
     pub(crate) catalog: &'c Catalog,
     pub(crate) options: ValidateOptions,
     collect_all: bool,
+    /// At most [`ValidateOptions::max_errors`] of them: a huge wrong value would otherwise
+    /// cost an error (a rendered path and a message) per element.
     pub(crate) errors: Vec<ValidationError>,
+    /// Errors found after `errors` was full: only counted.
+    pub(crate) omitted: usize,
 }
 
 impl<'c> Walker<'c> {
@@ -31,15 +35,26 @@ impl<'c> Walker<'c> {
             options,
             collect_all,
             errors: Vec::new(),
+            omitted: 0,
         }
     }
 
     /// Records a problem at `at`; stops the walk unless every error is wanted.
-    pub(crate) fn fail(&mut self, at: &Path<'_>, problem: Problem) -> Flow {
-        self.errors.push(ValidationError {
-            path: at.render(),
-            problem,
-        });
+    ///
+    /// `problem` is a closure so that errors past the cap cost no allocation at all: neither
+    /// the path nor the message (an `enum` list, a quoted string, a grapheme count) is made
+    /// for an error that is only counted. The walk itself goes on to the end so that the
+    /// count is exact; it is linear in the data, and nothing it keeps grows past the cap.
+    pub(crate) fn fail(&mut self, at: &Path<'_>, problem: impl FnOnce() -> Problem) -> Flow {
+        // At least one error is kept: `ValidationErrors` is never empty.
+        if self.errors.len() < self.options.max_errors.max(1) {
+            self.errors.push(ValidationError {
+                path: at.render(),
+                problem: problem(),
+            });
+        } else {
+            self.omitted = self.omitted.saturating_add(1);
+        }
         if self.collect_all {
             Ok(())
         } else {
@@ -54,13 +69,10 @@ impl<'c> Walker<'c> {
         expected: &'static str,
         value: &D,
     ) -> Flow {
-        self.fail(
-            at,
-            Problem::WrongType {
-                expected,
-                found: kind_of(value),
-            },
-        )
+        self.fail(at, || Problem::WrongType {
+            expected,
+            found: kind_of(value),
+        })
     }
 
     /// A property, array item or parameter. `context` is the lexicon holding `schema`,
@@ -112,14 +124,11 @@ impl<'c> Walker<'c> {
             UserType::Query(_)
             | UserType::Procedure(_)
             | UserType::Subscription(_)
-            | UserType::PermissionSet(_) => self.fail(
-                at,
-                Problem::WrongDef {
-                    target: full_name(doc.id.as_str(), name),
-                    expected: "data type",
-                    found: def.type_name(),
-                },
-            ),
+            | UserType::PermissionSet(_) => self.fail(at, || Problem::WrongDef {
+                target: full_name(doc.id.as_str(), name),
+                expected: "data type",
+                found: def.type_name(),
+            }),
         }
     }
 
@@ -155,21 +164,17 @@ impl<'c> Walker<'c> {
         at: &Path<'_>,
     ) -> Flow {
         if at.depth() >= self.options.max_depth {
-            return self.fail(
-                at,
-                Problem::TooDeep {
-                    max_depth: self.options.max_depth,
-                },
-            );
+            let max_depth = self.options.max_depth;
+            return self.fail(at, || Problem::TooDeep { max_depth });
         }
         map.pair(properties, |name, schema, found| match found {
             None if required.iter().any(|r| r == name) => {
-                self.fail(&at.key(name), Problem::Missing)
+                self.fail(&at.key(name), || Problem::Missing)
             }
             None => Ok(()),
             Some(value) => match value.view() {
                 View::Null if nullable.iter().any(|n| n == name) => Ok(()),
-                View::Null => self.fail(&at.key(name), Problem::NotNullable),
+                View::Null => self.fail(&at.key(name), || Problem::NotNullable),
                 _ => self.field(schema, context, value, &at.key(name)),
             },
         })
@@ -183,7 +188,7 @@ impl<'c> Walker<'c> {
         at: &Path<'_>,
     ) -> Flow {
         for name in properties.keys().filter(|n| required.contains(n)) {
-            self.fail(&at.key(name), Problem::Missing)?;
+            self.fail(&at.key(name), || Problem::Missing)?;
         }
         Ok(())
     }
@@ -200,32 +205,22 @@ impl<'c> Walker<'c> {
         };
         let len = items.len() as u64;
         if let Some(max) = schema.max_length.filter(|&max| len > max) {
-            self.fail(
-                at,
-                Problem::TooLong {
-                    unit: Unit::Elements,
-                    limit: max,
-                    found: len,
-                },
-            )?;
+            self.fail(at, || Problem::TooLong {
+                unit: Unit::Elements,
+                limit: max,
+                found: len,
+            })?;
         }
         if let Some(min) = schema.min_length.filter(|&min| len < min) {
-            self.fail(
-                at,
-                Problem::TooShort {
-                    unit: Unit::Elements,
-                    limit: min,
-                    found: len,
-                },
-            )?;
+            self.fail(at, || Problem::TooShort {
+                unit: Unit::Elements,
+                limit: min,
+                found: len,
+            })?;
         }
         if at.depth() >= self.options.max_depth {
-            return self.fail(
-                at,
-                Problem::TooDeep {
-                    max_depth: self.options.max_depth,
-                },
-            );
+            let max_depth = self.options.max_depth;
+            return self.fail(at, || Problem::TooDeep { max_depth });
         }
         for (i, item) in items.iter().enumerate() {
             self.field(&schema.items, context, item, &at.index(i))?;
@@ -251,12 +246,9 @@ impl<'c> Walker<'c> {
     ) -> Flow {
         match self.resolve(target, context) {
             Some((doc, name, def)) => self.user_type(def, doc, name, value, at),
-            None => self.fail(
-                at,
-                Problem::UnresolvedRef {
-                    target: target.to_owned(),
-                },
-            ),
+            None => self.fail(at, || Problem::UnresolvedRef {
+                target: target.to_owned(),
+            }),
         }
     }
 
@@ -273,7 +265,7 @@ impl<'c> Walker<'c> {
             return self.wrong_type(at, "object", value);
         };
         let Some(View::String(kind)) = map.get("$type").map(Node::view) else {
-            return self.fail(at, Problem::MissingType);
+            return self.fail(at, || Problem::MissingType);
         };
         let (nsid, name) = split_type(kind);
         self.union_member(schema, context, nsid, name, kind, value, at)
@@ -302,20 +294,14 @@ impl<'c> Walker<'c> {
                 // an object (checked by `user_type`, which refuses non-maps for objects).
                 Some((_, _, UserType::Token(_))) => Ok(()),
                 Some((m_doc, m_name, def)) => self.user_type(def, m_doc, m_name, value, at),
-                None => self.fail(
-                    at,
-                    Problem::UnresolvedRef {
-                        target: target.clone(),
-                    },
-                ),
+                None => self.fail(at, || Problem::UnresolvedRef {
+                    target: target.clone(),
+                }),
             },
-            None if schema.is_closed() => self.fail(
-                at,
-                Problem::NotInUnion {
-                    found: written.to_owned(),
-                    refs: schema.refs.clone(),
-                },
-            ),
+            None if schema.is_closed() => self.fail(at, || Problem::NotInUnion {
+                found: written.to_owned(),
+                refs: schema.refs.clone(),
+            }),
             None => Ok(()),
         }
     }
@@ -329,13 +315,10 @@ impl<'c> Walker<'c> {
         if s_nsid == nsid && s_name == name {
             return Ok(());
         }
-        self.fail(
-            at,
-            Problem::Token {
-                expected: full_name(nsid, name),
-                found: super::string::quoted(s),
-            },
-        )
+        self.fail(at, || Problem::Token {
+            expected: full_name(nsid, name),
+            found: super::string::quoted(s),
+        })
     }
 
     /// Looks a reference up without allocating: `(lexicon, name, definition)`. References

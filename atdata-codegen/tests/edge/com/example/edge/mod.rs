@@ -5,6 +5,8 @@
 pub mod defs;
 pub mod do_thing;
 pub mod get_blob;
+pub mod nested;
+pub mod nested_peer;
 pub mod ns;
 pub mod other;
 pub mod ping;
