@@ -179,6 +179,42 @@ impl Client {
         }
     }
 
+    /// [`create_record`](Client::create_record) of a generated record type, whose collection
+    /// it knows: no NSID string to get wrong.
+    ///
+    /// ```no_run
+    /// # async fn run(client: atdata_client::Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// use atdata_client::app::bsky::feed::Post;
+    /// let post = Post::new("hello", "2024-05-01T12:00:00.000Z".parse::<atdata_core::Datetime>()?);
+    /// let written = client.create_record_of(&post).await?;
+    /// let back = client.get_record_of::<Post>(written.uri.authority().clone(), written.uri.rkey().cloned().unwrap()).await?;
+    /// assert_eq!(back.value.text, "hello");
+    /// # Ok(()) }
+    /// ```
+    pub fn create_record_of<R: atdata_core::RecordType + Serialize>(
+        &self,
+        record: &R,
+    ) -> CreateRecordBuilder<'_> {
+        self.create_record(R::NSID, record)
+    }
+
+    /// [`get_record_at`](Client::get_record_at) of a generated record type: the collection is
+    /// the type's.
+    pub fn get_record_of<R: atdata_core::RecordType + DeserializeOwned>(
+        &self,
+        repo: impl IntoIdentifier<AtIdentifier>,
+        rkey: impl IntoIdentifier<RecordKey>,
+    ) -> GetRecordBuilder<'_, R> {
+        self.get_record_at(repo, R::NSID, rkey)
+    }
+
+    /// [`list_records`](Client::list_records) of a generated record type's collection.
+    pub fn list_records_of<R: atdata_core::RecordType + DeserializeOwned>(
+        &self,
+    ) -> ListRecordsBuilder<'_, R> {
+        self.list_records(R::NSID)
+    }
+
     /// Writes the record at `collection`/`rkey`, creating or replacing it. Use
     /// `.swap_record(…)` to replace only the version you read.
     pub fn put_record<T: Serialize + ?Sized>(

@@ -226,8 +226,22 @@ impl Session {
         serde_json::to_string(&exported).unwrap_or_default()
     }
 
-    /// Reads a string written by [`Session::export`].
+    /// Reads a string written by [`Session::export`], or one exported by the Python SDK's
+    /// `client.export_session_string()` (`handle:::did:::accessJwt:::refreshJwt:::pdsUrl`), so a
+    /// session can move from a Python program to a Rust one without logging in again.
+    ///
+    /// ```
+    /// # fn jwt() -> String { "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjQxMDI0NDQ4MDB9.c2ln".into() }
+    /// let python = format!("alice.test:::did:plc:abc123:::{}:::{}:::https://pds.example.com", jwt(), jwt());
+    /// let session = atdata_client::Session::import(&python)?;
+    /// assert_eq!(session.did.as_str(), "did:plc:abc123");
+    /// assert_eq!(session.pds.as_deref(), Some("https://pds.example.com"));
+    /// # Ok::<(), atdata_client::SessionError>(())
+    /// ```
     pub fn import(exported: &str) -> Result<Session, SessionError> {
+        if !exported.trim_start().starts_with('{') && exported.contains(":::") {
+            return Session::import_python(exported.trim());
+        }
         // serde_json's messages name positions and expected types, not the input's text, so
         // they cannot echo a token.
         let value: serde_json::Value =
@@ -249,6 +263,38 @@ impl Session {
             access_jwt: Secret::new(parsed.access_jwt.to_owned()),
             refresh_jwt: Secret::new(parsed.refresh_jwt.to_owned()),
         })
+    }
+}
+
+impl Session {
+    /// The Python SDK's session string: five fields joined by `:::`. Error messages name the
+    /// field, never its text (two of them are tokens).
+    fn import_python(exported: &str) -> Result<Session, SessionError> {
+        let malformed =
+            |what: &str| SessionError::Malformed(format!("Python session string: {what}"));
+        let fields: Vec<&str> = exported.split(":::").collect();
+        let [handle, did, access, refresh, pds] = fields[..] else {
+            return Err(malformed(&format!(
+                "expected 5 fields joined by ':::', found {}",
+                fields.len()
+            )));
+        };
+        let handle: Handle = handle.parse().map_err(|_| malformed("invalid handle"))?;
+        let did: Did = did.parse().map_err(|_| malformed("invalid DID"))?;
+        if access.is_empty() || refresh.is_empty() {
+            return Err(malformed("empty token"));
+        }
+        let pds = pds.trim_end_matches('/');
+        let pds = match pds {
+            "" => None,
+            url if url.starts_with("https://") || url.starts_with("http://") => {
+                Some(url.to_owned())
+            }
+            _ => return Err(malformed("the PDS is not an http(s) URL")),
+        };
+        let mut session = Session::new(did, handle, access.to_owned(), refresh.to_owned());
+        session.pds = pds;
+        Ok(session)
     }
 }
 
@@ -455,6 +501,32 @@ mod tests {
         let session = SessionOutput::from(output).into_session();
         assert_eq!(session.access_jwt(), "ACCESS-SECRET");
         assert!(!format!("{session:?}").contains("SECRET"));
+    }
+
+    #[test]
+    fn python_session_strings_import_and_errors_never_show_tokens() {
+        let access = jwt(r#"{"exp": 4102444800}"#);
+        let refresh = jwt(r#"{"exp": 4102444800, "scope": "refresh"}"#);
+        let text = format!(
+            "alice.test:::did:plc:abc123:::{access}:::{refresh}:::https://pds.example.com/"
+        );
+        let session = Session::import(&text).expect("python string");
+        assert_eq!(session.handle.as_str(), "alice.test");
+        assert_eq!(session.access_jwt(), access);
+        assert_eq!(session.refresh_jwt(), refresh);
+        assert_eq!(session.pds.as_deref(), Some("https://pds.example.com"));
+        // Round trip through our own format.
+        let again = Session::import(&session.export()).expect("ours");
+        assert_eq!(again.refresh_jwt(), refresh);
+        for bad in [
+            format!("alice.test:::did:plc:abc123:::{access}:::{refresh}"),
+            format!("not a handle:::did:plc:abc123:::{access}:::{refresh}:::https://x.test"),
+            format!("alice.test:::nodid:::{access}:::{refresh}:::https://x.test"),
+            format!("alice.test:::did:plc:abc123:::{access}:::{refresh}:::ftp://x.test"),
+        ] {
+            let e = Session::import(&bad).expect_err("malformed");
+            assert!(!e.to_string().contains(&access), "{e}");
+        }
     }
 
     #[test]

@@ -36,6 +36,9 @@ pub use blob::{Blob, Bytes};
 pub use cbor::cid_for;
 pub use cid::{Cid, CidHashState, CidLink, CidMap, CidRef, CidSet};
 pub use did_doc::DidDocument;
+/// A generated record type, which knows its collection (`RecordType::NSID`): what the client's
+/// `create_record_of` / `get_record_of` / `list_records_of` take instead of a string.
+pub use runtime::Record as RecordType;
 pub use syntax::{
     AtIdentifier, AtUri, Datetime, Did, Handle, Language, Nsid, RecordKey, SyntaxError, Tid, Uri,
 };

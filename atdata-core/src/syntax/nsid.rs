@@ -93,6 +93,22 @@ impl Nsid {
         Self { inner }
     }
 
+    /// An NSID from a literal in the program (a collection constant, a generated record's
+    /// `NSID`), like `HeaderValue::from_static`: text that is not a valid NSID is a bug in the
+    /// program, not bad input, so it panics. Parse input with [`str::parse`] instead.
+    ///
+    /// ```
+    /// let collection = atdata_core::Nsid::from_static("ac.foundation.dataset.sampleSchema");
+    /// assert_eq!(collection.name(), "sampleSchema");
+    /// ```
+    #[track_caller]
+    pub fn from_static(nsid: &'static str) -> Self {
+        match nsid.parse() {
+            Ok(nsid) => nsid,
+            Err(e) => panic!("Nsid::from_static({nsid:?}): {e}"),
+        }
+    }
+
     /// Wraps text that was already validated as an NSID.
     pub(crate) fn from_validated(inner: SharedStr) -> Self {
         debug_assert!(validate(inner.as_str()).is_ok());
