@@ -407,7 +407,12 @@ fn gen_writes_a_module_tree_and_a_crate() {
     let record = std::fs::read_to_string(tree.join("ac/foundation/dataset/record.rs"))
         .expect("record module");
     assert!(record.contains("pub struct Record"));
-    assert!(record.contains("atdata_client::api::com::atproto::repo::strong_ref"));
+    assert!(record.contains("atdata_api::com::atproto::repo::strong_ref"));
+    assert!(record.contains("atdata_core::runtime"));
+    assert!(
+        !record.contains("atdata_client"),
+        "generated code never needs the HTTP client"
+    );
 
     let out = atdata(
         &[
@@ -425,7 +430,63 @@ fn gen_writes_a_module_tree_and_a_crate() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let manifest = std::fs::read_to_string(krate.join("Cargo.toml")).expect("manifest");
     assert!(manifest.contains("name = \"dataset-types\""));
+    assert!(
+        manifest.contains("atdata-core = { version = "),
+        "{manifest}"
+    );
+    assert!(!manifest.contains("atdata-client"), "{manifest}");
     assert!(krate.join("src/lib.rs").exists());
+
+    // --path-deps points the manifest at a checkout (this one), by absolute path.
+    let checkout = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .expect("checkout");
+    let pathed = atdata(
+        &[
+            "lexicon",
+            "gen",
+            "--lexicons",
+            lexicons,
+            "--out",
+            krate.to_str().expect("utf-8 path"),
+            "--crate",
+            "dataset-types",
+            "--path-deps",
+            checkout.to_str().expect("utf-8 path"),
+        ],
+        "",
+    );
+    assert_eq!(pathed.status.code(), Some(0), "{}", stderr(&pathed));
+    let manifest = std::fs::read_to_string(krate.join("Cargo.toml")).expect("manifest");
+    let core_path = format!(
+        "atdata-core = {{ path = {:?} }}",
+        checkout.join("atdata-core").display().to_string()
+    );
+    assert!(manifest.contains(&core_path), "{manifest}");
+    assert!(manifest.contains("atdata-api = { path = "), "{manifest}");
+    // Not a checkout: a clear error, nothing written.
+    let not_checkout = atdata(
+        &[
+            "lexicon",
+            "gen",
+            "--lexicons",
+            lexicons,
+            "--out",
+            krate.to_str().expect("utf-8 path"),
+            "--crate",
+            "dataset-types",
+            "--path-deps",
+            lexicons,
+        ],
+        "",
+    );
+    assert_ne!(not_checkout.status.code(), Some(0));
+    assert!(
+        stderr(&not_checkout).contains("not an atdata checkout"),
+        "{}",
+        stderr(&not_checkout)
+    );
 
     let before = std::fs::read_to_string(tree.join("ac/foundation/dataset/lens.rs")).expect("lens");
     let again = atdata(
