@@ -16,6 +16,12 @@ pub type Map = BTreeMap<String, Value>;
 
 /// One value of the AT Protocol data model.
 ///
+/// Decoders bound nesting (see [`crate::cbor::Limits`]), so decoded values are always shallow
+/// enough to walk recursively. A value built by hand can be nested deeper: serializing it (with
+/// [`crate::cbor::to_vec`], serde_json, …) then fails past [`crate::cbor::Limits::MAX_DEPTH`]
+/// levels rather than overflowing the stack, and [`Value::to_dag_cbor`] writes it without
+/// recursing; but `Clone`, `PartialEq`, `Debug` and dropping it recurse once per level.
+///
 /// ```
 /// use atdata_core::Value;
 /// let v: Value = serde_json::from_str(r#"{"$type": "app.bsky.feed.like", "n": 3}"#)?;
@@ -158,9 +164,12 @@ impl Value {
     }
 
     /// Renders as atproto JSON.
+    ///
+    /// A hand-built value nested deeper than [`crate::cbor::Limits::MAX_DEPTH`] levels renders
+    /// as `null`: serializing it with serde (e.g. `serde_json::to_value`) reports the error.
     pub fn to_json(&self) -> serde_json::Value {
-        // Serializing a `Value` into serde_json's own tree cannot fail: all keys are strings and
-        // there are no floats.
+        // All keys are strings and there are no floats, so serializing can only fail on the
+        // nesting bound, and no decoded value reaches it.
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
     }
 }
@@ -276,8 +285,36 @@ impl serde::Serialize for BytesRef<'_> {
 
 impl serde::Serialize for Value {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Nested {
+            value: self,
+            depth_left: crate::cbor::Limits::MAX_DEPTH,
+        }
+        .serialize(s)
+    }
+}
+
+/// The error for a value nested deeper than [`crate::cbor::Limits::MAX_DEPTH`] levels.
+pub(crate) fn too_deep<E: serde::ser::Error>() -> E {
+    E::custom(format_args!(
+        "nesting deeper than {} levels cannot be serialized",
+        crate::cbor::Limits::MAX_DEPTH
+    ))
+}
+
+/// A value and the nesting still allowed below it, counted as the decoders count it.
+///
+/// Serializing recurses once per level and most serializers (serde_json's among them) set no
+/// bound of their own, so a hand-built value deeper than any decoder accepts is refused here
+/// instead of overflowing the stack.
+struct Nested<'v> {
+    value: &'v Value,
+    depth_left: usize,
+}
+
+impl serde::Serialize for Nested<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::{SerializeMap as _, SerializeSeq as _};
-        match self {
+        match self.value {
             Value::Null => s.serialize_unit(),
             Value::Bool(b) => s.serialize_bool(*b),
             Value::Integer(i) => s.serialize_i64(*i),
@@ -285,16 +322,31 @@ impl serde::Serialize for Value {
             Value::Bytes(b) => BytesRef(b).serialize(s),
             Value::Link(c) => crate::cid::serialize_link(c, s),
             Value::Array(items) => {
+                if self.depth_left <= 1 {
+                    return Err(too_deep());
+                }
                 let mut seq = s.serialize_seq(Some(items.len()))?;
-                for item in items {
-                    seq.serialize_element(item)?;
+                for value in items {
+                    seq.serialize_element(&Nested {
+                        value,
+                        depth_left: self.depth_left - 1,
+                    })?;
                 }
                 seq.end()
             }
             Value::Map(m) => {
+                if self.depth_left <= 1 {
+                    return Err(too_deep());
+                }
                 let mut map = s.serialize_map(Some(m.len()))?;
-                for (k, v) in m {
-                    map.serialize_entry(k, v)?;
+                for (k, value) in m {
+                    map.serialize_entry(
+                        k,
+                        &Nested {
+                            value,
+                            depth_left: self.depth_left - 1,
+                        },
+                    )?;
                 }
                 map.end()
             }
