@@ -163,14 +163,27 @@ impl Value {
         serde::Deserialize::deserialize(json)
     }
 
+    /// Renders as atproto JSON, or says why the value has no faithful JSON form.
+    ///
+    /// ```
+    /// use atdata_core::Value;
+    /// // The DAG-CBOR map {"$link": "bafy…"} (a map, not a link) would read back as a link.
+    /// let mut map = atdata_core::Map::new();
+    /// map.insert("$link".into(), "bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm".into());
+    /// assert!(Value::Map(map).try_to_json().is_err());
+    /// ```
+    pub fn try_to_json(&self) -> Result<serde_json::Value, serde_json::Error> {
+        serde_json::to_value(self)
+    }
+
     /// Renders as atproto JSON.
     ///
-    /// A hand-built value nested deeper than [`crate::cbor::Limits::MAX_DEPTH`] levels renders
-    /// as `null`: serializing it with serde (e.g. `serde_json::to_value`) reports the error.
+    /// A value with no faithful JSON form renders as `null`: a map whose keys include `$link` or
+    /// `$bytes` (JSON reads such an object as a link or bytes, or rejects it), or a hand-built
+    /// value nested deeper than [`crate::cbor::Limits::MAX_DEPTH`] levels. Use
+    /// [`Value::try_to_json`] to get the error instead.
     pub fn to_json(&self) -> serde_json::Value {
-        // All keys are strings and there are no floats, so serializing can only fail on the
-        // nesting bound, and no decoded value reaches it.
-        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+        self.try_to_json().unwrap_or(serde_json::Value::Null)
     }
 }
 
@@ -222,10 +235,16 @@ impl fmt::Debug for Value {
     }
 }
 
-/// Shows the value as compact atproto JSON.
+/// Shows the value as compact atproto JSON, or as `Debug` shows it when it has no JSON form
+/// (see [`Value::try_to_json`]).
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&serde_json::to_string(self).map_err(|_| fmt::Error)?)
+        // A value with no JSON form shows as its `Debug` form: `Display` must not fail for a
+        // well-formed value (`to_string` would panic).
+        match serde_json::to_string(self) {
+            Ok(json) => f.write_str(&json),
+            Err(_) => fmt::Debug::fmt(self, f),
+        }
     }
 }
 
@@ -301,6 +320,29 @@ pub(crate) fn too_deep<E: serde::ser::Error>() -> E {
     ))
 }
 
+/// Refuses, for JSON and other human-readable formats, a map with a `$link` or `$bytes` key.
+///
+/// atproto JSON writes links as `{"$link": …}` and bytes as `{"$bytes": …}`: its readers take
+/// an object whose only key is one of these for a link or bytes, and ours (like indigo's)
+/// rejects one with other keys beside. So a DAG-CBOR map with that key, valid as it is, would
+/// come back from JSON as a different value with a different CID, or not at all.
+pub(crate) fn check_json_keys<'k, E: serde::ser::Error>(
+    keys: impl IntoIterator<Item = &'k str>,
+) -> Result<(), E> {
+    for key in keys {
+        let what = match key {
+            "$link" => "a link",
+            "$bytes" => "bytes",
+            _ => continue,
+        };
+        return Err(E::custom(format_args!(
+            "a map with the key \"{key}\" cannot be represented in atproto JSON, which would \
+             read it back as {what}"
+        )));
+    }
+    Ok(())
+}
+
 /// A value and the nesting still allowed below it, counted as the decoders count it.
 ///
 /// Serializing recurses once per level and most serializers (serde_json's among them) set no
@@ -337,6 +379,14 @@ impl serde::Serialize for Nested<'_> {
             Value::Map(m) => {
                 if self.depth_left <= 1 {
                     return Err(too_deep());
+                }
+                if s.is_human_readable() {
+                    // Both keys sort before any letter, so they are looked up, not searched for.
+                    check_json_keys(
+                        ["$link", "$bytes"]
+                            .into_iter()
+                            .filter(|k| m.contains_key(*k)),
+                    )?;
                 }
                 let mut map = s.serialize_map(Some(m.len()))?;
                 for (k, value) in m {
@@ -577,6 +627,81 @@ mod tests {
         assert_eq!(v.get("c").and_then(Value::as_integer), Some(5));
         let back = v.to_json();
         assert_eq!(back["b"]["$bytes"], "aGk");
+    }
+
+    const POST: &str = "bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm";
+
+    /// `{key: text}` as a plain DAG-CBOR map (not a tag-42 link, not a byte string).
+    fn one_key_map(key: &str, text: &str) -> Vec<u8> {
+        let mut bytes = vec![0xa1];
+        crate::cbor::write_head(&mut bytes, 3, key.len() as u64);
+        bytes.extend_from_slice(key.as_bytes());
+        crate::cbor::write_head(&mut bytes, 3, text.len() as u64);
+        bytes.extend_from_slice(text.as_bytes());
+        bytes
+    }
+
+    #[test]
+    fn maps_json_would_read_back_as_links_or_bytes_are_refused() {
+        let lookalikes = [
+            one_key_map("$link", POST),
+            one_key_map("$bytes", "aGk"),
+            one_key_map("$link", "not a CID"),
+            // {"$link": POST, "x": 1}: JSON readers reject a $link object with other keys.
+            [
+                &[0xa2, 0x61, b'x', 0x01][..],
+                &one_key_map("$link", POST)[1..],
+            ]
+            .concat(),
+        ];
+        for cbor in &lookalikes {
+            // Valid DAG-CBOR, and a map, not a link or bytes.
+            let value = Value::from_dag_cbor(cbor).expect("valid DAG-CBOR");
+            assert!(value.as_map().is_some(), "{value:?}");
+            assert_eq!(value.to_dag_cbor(), *cbor);
+            // JSON would turn it into something else (another CID): refuse instead.
+            let err = serde_json::to_value(&value).expect_err("ambiguous in JSON");
+            assert!(err.to_string().contains("cannot be represented"), "{err}");
+            assert!(value.try_to_json().is_err());
+            let borrowed = crate::cbor::decode_ref(cbor).expect("valid DAG-CBOR");
+            assert!(serde_json::to_string(&borrowed).is_err());
+            // Display never panics on it.
+            assert!(!value.to_string().is_empty());
+        }
+        // Nested inside a record too.
+        let mut record = Map::new();
+        record.insert("$type".into(), Value::from("com.example.x"));
+        record.insert(
+            "inner".into(),
+            Value::from_dag_cbor(&lookalikes[0]).expect("map"),
+        );
+        assert!(Value::Map(record).try_to_json().is_err());
+    }
+
+    #[test]
+    fn json_links_and_bytes_round_trip_through_cbor() {
+        let json = serde_json::json!({
+            "a": {"$link": POST},
+            "b": {"$bytes": "aGk"},
+            "c": [{"$link": POST}, {"x": "$link"}],
+            "$link-ish": {"$linkx": "y", "link": "z"},
+        });
+        let value = Value::from_json(json.clone()).expect("valid");
+        assert_eq!(
+            value
+                .get("a")
+                .and_then(Value::as_link)
+                .map(|c| c.to_string())
+                .as_deref(),
+            Some(POST)
+        );
+        let cbor = value.to_dag_cbor();
+        let back = Value::from_dag_cbor(&cbor).expect("decodes");
+        assert_eq!(back.try_to_json().expect("representable"), json);
+        assert_eq!(
+            crate::cbor::cid_for(&Value::from_json(back.to_json()).expect("valid")),
+            crate::cbor::cid_for(&value)
+        );
     }
 
     #[test]

@@ -175,6 +175,9 @@ impl serde::Serialize for Nested<'_, '_> {
                 if self.depth_left <= 1 {
                     return Err(crate::value::too_deep());
                 }
+                if s.is_human_readable() {
+                    crate::value::check_json_keys(entries.iter().map(|(k, _)| *k))?;
+                }
                 let mut map = s.serialize_map(Some(entries.len()))?;
                 for (k, value) in entries {
                     map.serialize_entry(
