@@ -24,7 +24,7 @@ pub enum RepoError {
     #[error(transparent)]
     Car(#[from] crate::car::CarError),
     /// The CAR has no root, or more than one.
-    #[error("a repository CAR has exactly one root (the commit), found {0}")]
+    #[error("{}", roots_problem(*.0))]
     Roots(usize),
     /// A block the repository needs is not in the CAR.
     #[error("block {cid} ({what}) is missing")]
@@ -57,4 +57,17 @@ pub enum RepoError {
     /// A record could not be encoded.
     #[error("encoding a record: {0}")]
     Encode(#[from] crate::cbor::EncodeError),
+}
+
+/// Why a CAR's roots do not make a repository.
+///
+/// Generic CAR readers accept a header without roots (CAR v1 readers disagree on it, and the
+/// reference PDS writes such CARs for `getBlocks`); a repository export is the one place a root
+/// is required, so the message says what is missing rather than just counting.
+pub(crate) fn roots_problem(found: usize) -> String {
+    if found == 0 {
+        "the CAR header lists no root: a repository CAR has exactly one, its commit".into()
+    } else {
+        format!("the CAR header lists {found} roots: a repository CAR has exactly one, its commit")
+    }
 }

@@ -279,3 +279,30 @@ impl RecordStore {
             .filter_map(|(cid, &(start, len))| Some((*cid, self.arena.get(start..start + len)?)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::car::CarReader;
+
+    /// A CAR v1 header may list no roots (the reference PDS answers `getBlocks` with such
+    /// CARs), so the generic readers accept it; a repository needs its commit as the one root.
+    #[test]
+    fn a_car_without_roots_is_no_repository() {
+        let block = b"\xa1\x61a\x01";
+        let cid = Cid::for_dag_cbor(block);
+        let car = car::write_car(&[], [(cid, &block[..])]);
+        let reader = CarReader::new(&car).expect("a CAR may have no roots");
+        assert!(reader.roots().is_empty());
+        assert_eq!(reader.blocks().count(), 1);
+
+        let err = Repo::from_car(&car).expect_err("no commit");
+        assert!(matches!(err, RepoError::Roots(0)), "{err}");
+        assert!(err.to_string().contains("lists no root"), "{err}");
+        let report = super::super::verify_car(&car, None).expect("readable");
+        assert_eq!(report.problems, [super::super::Problem::Roots(0)]);
+        assert!(!report.is_valid());
+        assert!(report.commit.is_none());
+        assert!(report.problems[0].to_string().contains("lists no root"));
+    }
+}

@@ -62,7 +62,7 @@ impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Problem::Car(why) => write!(f, "CAR: {why}"),
-            Problem::Roots(n) => write!(f, "CAR has {n} roots, a repository has exactly one"),
+            Problem::Roots(n) => f.write_str(&super::roots_problem(*n)),
             Problem::MissingCommit(c) => write!(f, "commit block {c} is missing"),
             Problem::CommitAltered(c) => {
                 write!(
