@@ -463,13 +463,19 @@ fn check_blob_shape(map: &Map) -> Result<(), String> {
         None => return Err("blob is missing \"mimeType\"".into()),
     }
     match map.get("size") {
-        Some(Value::Integer(n)) if *n >= 0 => Ok(()),
-        Some(Value::Integer(_)) => Err("blob size must not be negative".into()),
-        Some(other) => Err(format!(
-            "blob size must be an integer, not {}",
-            other.kind()
-        )),
-        None => Err("blob is missing \"size\"".into()),
+        Some(Value::Integer(n)) if *n >= 0 => {}
+        Some(Value::Integer(_)) => return Err("blob size must not be negative".into()),
+        Some(other) => {
+            return Err(format!(
+                "blob size must be an integer, not {}",
+                other.kind()
+            ))
+        }
+        None => return Err("blob is missing \"size\"".into()),
+    }
+    match crate::blob::unexpected_blob_key(map.keys().map(String::as_str)) {
+        Some(key) => Err(crate::blob::unexpected_blob_key_message(key)),
+        None => Ok(()),
     }
 }
 

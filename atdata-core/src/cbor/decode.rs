@@ -409,8 +409,15 @@ fn check_blob(map: &ValueRef<'_>) -> Result<(), String> {
         _ => return Err("blob needs a \"mimeType\" string".into()),
     }
     match map.get("size") {
-        Some(ValueRef::Integer(n)) if *n >= 0 => Ok(()),
-        _ => Err("blob needs a non-negative integer \"size\"".into()),
+        Some(ValueRef::Integer(n)) if *n >= 0 => {}
+        _ => return Err("blob needs a non-negative integer \"size\"".into()),
+    }
+    let ValueRef::Map(entries) = map else {
+        return Ok(());
+    };
+    match crate::blob::unexpected_blob_key(entries.iter().map(|(k, _)| *k)) {
+        Some(key) => Err(crate::blob::unexpected_blob_key_message(key)),
+        None => Ok(()),
     }
 }
 

@@ -288,7 +288,13 @@ fn check_blob(nodes: &[Node<'_>], idx: usize, start: u32) -> Result<(), DecodeEr
     } else if !matches!(map.get("size").map(|v| *v.node()), Some(Node::Integer(n)) if n >= 0) {
         "blob needs a non-negative integer \"size\""
     } else {
-        return Ok(());
+        return match crate::blob::unexpected_blob_key(map.map_iter().map(|(k, _)| k)) {
+            Some(key) => Err(DecodeError::new(
+                start as usize,
+                K::DataModel(crate::blob::unexpected_blob_key_message(key)),
+            )),
+            None => Ok(()),
+        };
     };
     Err(DecodeError::new(start as usize, K::DataModel(why.into())))
 }
