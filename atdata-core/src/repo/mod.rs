@@ -43,6 +43,15 @@ pub enum RepoError {
     /// A record key is not `collection/rkey`.
     #[error("bad record path {0:?}")]
     Path(String),
+    /// The MST links a record by a CID whose codec is not `dag-cbor`: records are DAG-CBOR
+    /// (a `raw` CID is a blob's).
+    #[error("record {path}: {}", record_codec_problem(cid))]
+    RecordCodec {
+        /// `collection/rkey`.
+        path: String,
+        /// The CID the MST holds for it.
+        cid: Cid,
+    },
     /// A record does not encode or decode.
     #[error("record {path}: {source}")]
     Record {
@@ -70,4 +79,14 @@ pub(crate) fn roots_problem(found: usize) -> String {
     } else {
         format!("the CAR header lists {found} roots: a repository CAR has exactly one, its commit")
     }
+}
+
+/// Why a record's CID cannot be a record's.
+pub(crate) fn record_codec_problem(cid: &Cid) -> String {
+    let codec = match cid.codec() {
+        crate::cid::RAW => "raw (0x55)".to_owned(),
+        crate::cid::DAG_PB => "dag-pb (0x70)".to_owned(),
+        other => format!("0x{other:x}"),
+    };
+    format!("CID {cid} has codec {codec}, not dag-cbor: a record is a DAG-CBOR block")
 }
