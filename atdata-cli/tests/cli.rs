@@ -112,6 +112,31 @@ fn data_cid_matches_the_fixture() {
     assert_eq!(float.status.code(), Some(1));
 }
 
+/// A DAG-CBOR map whose only key is `$link` (a plain map with a text value, not a tag-42 link)
+/// has no atproto JSON form: printed as JSON it would read back as a link, with another CID.
+#[test]
+fn data_to_json_refuses_maps_json_would_misread() {
+    const POST: &str = "bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm";
+    for key in ["$link", "$bytes"] {
+        let mut cbor = vec![0xa1, 0x60 + key.len() as u8];
+        cbor.extend_from_slice(key.as_bytes());
+        cbor.extend_from_slice(&[0x78, POST.len() as u8]);
+        cbor.extend_from_slice(POST.as_bytes());
+        let out = atdata_stdin(&["data", "to-json"], &cbor);
+        assert_eq!(out.status.code(), Some(1), "{key}: {}", stdout(&out));
+        assert!(stdout(&out).is_empty());
+        assert!(stderr(&out).contains(key), "{}", stderr(&out));
+    }
+    // The JSON forms themselves are a link and bytes, and survive the round trip unchanged.
+    let json = format!(r#"{{"a":{{"$link":"{POST}"}},"b":{{"$bytes":"aGk"}}}}"#);
+    let cbor = atdata_stdin(&["data", "to-cbor"], json.as_bytes());
+    assert!(cbor.status.success(), "{}", stderr(&cbor));
+    assert_eq!(cbor.stdout[..4], [0xa2, 0x61, b'a', 0xd8], "a tag-42 link");
+    let back = atdata_stdin(&["--json", "data", "to-json"], &cbor.stdout);
+    assert!(back.status.success(), "{}", stderr(&back));
+    assert_eq!(stdout(&back).trim(), json);
+}
+
 fn little() -> String {
     format!("{TESTDATA}/corpus/repo-stream/car-samples/little.car")
 }

@@ -160,3 +160,47 @@ fn tampering_is_named() {
     let out = atdata(&["repo", "verify", "/nonexistent/repo.car"]);
     assert_eq!(out.status.code(), Some(3));
 }
+
+/// A repository whose MST links a record by a `raw`-codec CID (a blob's codec): the record
+/// block is there and even decodes, but a record is DAG-CBOR, so this is a malformed repository.
+#[test]
+fn a_record_with_a_raw_cid_is_reported() {
+    use atdata_core::mst::Mst;
+    use atdata_core::{Cid, Did, Tid};
+
+    let key = atdata_crypto::Keypair::generate(atdata_crypto::Curve::K256).expect("key");
+    let record: &[u8] = b"\xa1\x61n\x01";
+    let cid = Cid::for_raw(record);
+    let mut mst = Mst::new();
+    mst.insert("app.bsky.feed.like/3jzfcijpj2z2a".to_owned(), cid)
+        .expect("key");
+    let did = Did::new("did:plc:raw").expect("did");
+    let rev = Tid::new("3jzfcijpj2z2a").expect("tid");
+    let commit = Commit::create(did, mst.root_cid(), rev, None, &key).expect("sign");
+    let commit_bytes = commit.encode();
+    let nodes = mst.blocks();
+    let blocks = std::iter::once((commit.cid(), commit_bytes.as_slice()))
+        .chain(nodes.iter().map(|(c, b)| (*c, b.as_slice())))
+        .chain([(cid, record)]);
+    let car = atdata_core::car::write_car(&[commit.cid()], blocks);
+    let path = write_tmp("raw-record.car", &car);
+
+    let out = atdata(&[
+        "repo",
+        "verify",
+        &path,
+        "--key",
+        &key.public_key().to_did_key(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("record app.bsky.feed.like/3jzfcijpj2z2a") && err.contains("not dag-cbor"),
+        "{err}"
+    );
+
+    let out = atdata(&["repo", "ls", &path]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(stderr(&out).contains("raw (0x55)"), "{}", stderr(&out));
+}

@@ -111,7 +111,9 @@ impl Serialize for Blob {
     }
 }
 
+/// Both blob forms' fields; any other key is an error (see [`unexpected_blob_key`]).
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct BlobIn {
     #[serde(rename = "$type")]
     kind: Option<String>,
@@ -220,6 +222,23 @@ impl<'de> Deserialize<'de> for Bytes {
         // for tagged and untagged enums reports human-readable even over DAG-CBOR.
         d.deserialize_any(V)
     }
+}
+
+/// The keys of a current-form blob: it has these and no others.
+const BLOB_KEYS: [&str; 4] = ["$type", "ref", "mimeType", "size"];
+
+/// The first key of a `$type: "blob"` map that a blob does not have, if any.
+///
+/// indigo refuses a blob with any other number of keys and the TypeScript blob schema is
+/// strict, so a blob carrying more is not one the network accepts; decoders reject it rather
+/// than let it through (and a typed `Blob` would drop the key, changing the record's CID).
+pub(crate) fn unexpected_blob_key<'k>(keys: impl IntoIterator<Item = &'k str>) -> Option<&'k str> {
+    keys.into_iter().find(|k| !BLOB_KEYS.contains(k))
+}
+
+/// The data-model error for [`unexpected_blob_key`]'s finding.
+pub(crate) fn unexpected_blob_key_message(key: &str) -> String {
+    format!("blob has an unexpected key {key:?}: a blob has exactly $type, ref, mimeType and size")
 }
 
 #[cfg(test)]

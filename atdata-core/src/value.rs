@@ -16,6 +16,12 @@ pub type Map = BTreeMap<String, Value>;
 
 /// One value of the AT Protocol data model.
 ///
+/// Decoders bound nesting (see [`crate::cbor::Limits`]), so decoded values are always shallow
+/// enough to walk recursively. A value built by hand can be nested deeper: serializing it (with
+/// [`crate::cbor::to_vec`], serde_json, …) then fails past [`crate::cbor::Limits::MAX_DEPTH`]
+/// levels rather than overflowing the stack, and [`Value::to_dag_cbor`] writes it without
+/// recursing; but `Clone`, `PartialEq`, `Debug` and dropping it recurse once per level.
+///
 /// ```
 /// use atdata_core::Value;
 /// let v: Value = serde_json::from_str(r#"{"$type": "app.bsky.feed.like", "n": 3}"#)?;
@@ -157,11 +163,27 @@ impl Value {
         serde::Deserialize::deserialize(json)
     }
 
+    /// Renders as atproto JSON, or says why the value has no faithful JSON form.
+    ///
+    /// ```
+    /// use atdata_core::Value;
+    /// // The DAG-CBOR map {"$link": "bafy…"} (a map, not a link) would read back as a link.
+    /// let mut map = atdata_core::Map::new();
+    /// map.insert("$link".into(), "bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm".into());
+    /// assert!(Value::Map(map).try_to_json().is_err());
+    /// ```
+    pub fn try_to_json(&self) -> Result<serde_json::Value, serde_json::Error> {
+        serde_json::to_value(self)
+    }
+
     /// Renders as atproto JSON.
+    ///
+    /// A value with no faithful JSON form renders as `null`: a map whose keys include `$link` or
+    /// `$bytes` (JSON reads such an object as a link or bytes, or rejects it), or a hand-built
+    /// value nested deeper than [`crate::cbor::Limits::MAX_DEPTH`] levels. Use
+    /// [`Value::try_to_json`] to get the error instead.
     pub fn to_json(&self) -> serde_json::Value {
-        // Serializing a `Value` into serde_json's own tree cannot fail: all keys are strings and
-        // there are no floats.
-        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+        self.try_to_json().unwrap_or(serde_json::Value::Null)
     }
 }
 
@@ -180,10 +202,16 @@ impl fmt::Debug for Value {
     }
 }
 
-/// Shows the value as compact atproto JSON.
+/// Shows the value as compact atproto JSON, or as `Debug` shows it when it has no JSON form
+/// (see [`Value::try_to_json`]).
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&serde_json::to_string(self).map_err(|_| fmt::Error)?)
+        // A value with no JSON form shows as its `Debug` form: `Display` must not fail for a
+        // well-formed value (`to_string` would panic).
+        match serde_json::to_string(self) {
+            Ok(json) => f.write_str(&json),
+            Err(_) => fmt::Debug::fmt(self, f),
+        }
     }
 }
 
@@ -243,8 +271,59 @@ impl serde::Serialize for BytesRef<'_> {
 
 impl serde::Serialize for Value {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Nested {
+            value: self,
+            depth_left: crate::cbor::Limits::MAX_DEPTH,
+        }
+        .serialize(s)
+    }
+}
+
+/// The error for a value nested deeper than [`crate::cbor::Limits::MAX_DEPTH`] levels.
+pub(crate) fn too_deep<E: serde::ser::Error>() -> E {
+    E::custom(format_args!(
+        "nesting deeper than {} levels cannot be serialized",
+        crate::cbor::Limits::MAX_DEPTH
+    ))
+}
+
+/// Refuses, for JSON and other human-readable formats, a map with a `$link` or `$bytes` key.
+///
+/// atproto JSON writes links as `{"$link": …}` and bytes as `{"$bytes": …}`: its readers take
+/// an object whose only key is one of these for a link or bytes, and ours (like indigo's)
+/// rejects one with other keys beside. So a DAG-CBOR map with that key, valid as it is, would
+/// come back from JSON as a different value with a different CID, or not at all.
+pub(crate) fn check_json_keys<'k, E: serde::ser::Error>(
+    keys: impl IntoIterator<Item = &'k str>,
+) -> Result<(), E> {
+    for key in keys {
+        let what = match key {
+            "$link" => "a link",
+            "$bytes" => "bytes",
+            _ => continue,
+        };
+        return Err(E::custom(format_args!(
+            "a map with the key \"{key}\" cannot be represented in atproto JSON, which would \
+             read it back as {what}"
+        )));
+    }
+    Ok(())
+}
+
+/// A value and the nesting still allowed below it, counted as the decoders count it.
+///
+/// Serializing recurses once per level and most serializers (serde_json's among them) set no
+/// bound of their own, so a hand-built value deeper than any decoder accepts is refused here
+/// instead of overflowing the stack.
+struct Nested<'v> {
+    value: &'v Value,
+    depth_left: usize,
+}
+
+impl serde::Serialize for Nested<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::{SerializeMap as _, SerializeSeq as _};
-        match self {
+        match self.value {
             Value::Null => s.serialize_unit(),
             Value::Bool(b) => s.serialize_bool(*b),
             Value::Integer(i) => s.serialize_i64(*i),
@@ -252,16 +331,39 @@ impl serde::Serialize for Value {
             Value::Bytes(b) => BytesRef(b).serialize(s),
             Value::Link(c) => crate::cid::serialize_link(c, s),
             Value::Array(items) => {
+                if self.depth_left <= 1 {
+                    return Err(too_deep());
+                }
                 let mut seq = s.serialize_seq(Some(items.len()))?;
-                for item in items {
-                    seq.serialize_element(item)?;
+                for value in items {
+                    seq.serialize_element(&Nested {
+                        value,
+                        depth_left: self.depth_left - 1,
+                    })?;
                 }
                 seq.end()
             }
             Value::Map(m) => {
+                if self.depth_left <= 1 {
+                    return Err(too_deep());
+                }
+                if s.is_human_readable() {
+                    // Both keys sort before any letter, so they are looked up, not searched for.
+                    check_json_keys(
+                        ["$link", "$bytes"]
+                            .into_iter()
+                            .filter(|k| m.contains_key(*k)),
+                    )?;
+                }
                 let mut map = s.serialize_map(Some(m.len()))?;
-                for (k, v) in m {
-                    map.serialize_entry(k, v)?;
+                for (k, value) in m {
+                    map.serialize_entry(
+                        k,
+                        &Nested {
+                            value,
+                            depth_left: self.depth_left - 1,
+                        },
+                    )?;
                 }
                 map.end()
             }
@@ -328,13 +430,19 @@ fn check_blob_shape(map: &Map) -> Result<(), String> {
         None => return Err("blob is missing \"mimeType\"".into()),
     }
     match map.get("size") {
-        Some(Value::Integer(n)) if *n >= 0 => Ok(()),
-        Some(Value::Integer(_)) => Err("blob size must not be negative".into()),
-        Some(other) => Err(format!(
-            "blob size must be an integer, not {}",
-            other.kind()
-        )),
-        None => Err("blob is missing \"size\"".into()),
+        Some(Value::Integer(n)) if *n >= 0 => {}
+        Some(Value::Integer(_)) => return Err("blob size must not be negative".into()),
+        Some(other) => {
+            return Err(format!(
+                "blob size must be an integer, not {}",
+                other.kind()
+            ))
+        }
+        None => return Err("blob is missing \"size\"".into()),
+    }
+    match crate::blob::unexpected_blob_key(map.keys().map(String::as_str)) {
+        Some(key) => Err(crate::blob::unexpected_blob_key_message(key)),
+        None => Ok(()),
     }
 }
 
@@ -492,6 +600,81 @@ mod tests {
         assert_eq!(v.get("c").and_then(Value::as_integer), Some(5));
         let back = v.to_json();
         assert_eq!(back["b"]["$bytes"], "aGk");
+    }
+
+    const POST: &str = "bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm";
+
+    /// `{key: text}` as a plain DAG-CBOR map (not a tag-42 link, not a byte string).
+    fn one_key_map(key: &str, text: &str) -> Vec<u8> {
+        let mut bytes = vec![0xa1];
+        crate::cbor::write_head(&mut bytes, 3, key.len() as u64);
+        bytes.extend_from_slice(key.as_bytes());
+        crate::cbor::write_head(&mut bytes, 3, text.len() as u64);
+        bytes.extend_from_slice(text.as_bytes());
+        bytes
+    }
+
+    #[test]
+    fn maps_json_would_read_back_as_links_or_bytes_are_refused() {
+        let lookalikes = [
+            one_key_map("$link", POST),
+            one_key_map("$bytes", "aGk"),
+            one_key_map("$link", "not a CID"),
+            // {"$link": POST, "x": 1}: JSON readers reject a $link object with other keys.
+            [
+                &[0xa2, 0x61, b'x', 0x01][..],
+                &one_key_map("$link", POST)[1..],
+            ]
+            .concat(),
+        ];
+        for cbor in &lookalikes {
+            // Valid DAG-CBOR, and a map, not a link or bytes.
+            let value = Value::from_dag_cbor(cbor).expect("valid DAG-CBOR");
+            assert!(value.as_map().is_some(), "{value:?}");
+            assert_eq!(value.to_dag_cbor(), *cbor);
+            // JSON would turn it into something else (another CID): refuse instead.
+            let err = serde_json::to_value(&value).expect_err("ambiguous in JSON");
+            assert!(err.to_string().contains("cannot be represented"), "{err}");
+            assert!(value.try_to_json().is_err());
+            let borrowed = crate::cbor::decode_ref(cbor).expect("valid DAG-CBOR");
+            assert!(serde_json::to_string(&borrowed).is_err());
+            // Display never panics on it.
+            assert!(!value.to_string().is_empty());
+        }
+        // Nested inside a record too.
+        let mut record = Map::new();
+        record.insert("$type".into(), Value::from("com.example.x"));
+        record.insert(
+            "inner".into(),
+            Value::from_dag_cbor(&lookalikes[0]).expect("map"),
+        );
+        assert!(Value::Map(record).try_to_json().is_err());
+    }
+
+    #[test]
+    fn json_links_and_bytes_round_trip_through_cbor() {
+        let json = serde_json::json!({
+            "a": {"$link": POST},
+            "b": {"$bytes": "aGk"},
+            "c": [{"$link": POST}, {"x": "$link"}],
+            "$link-ish": {"$linkx": "y", "link": "z"},
+        });
+        let value = Value::from_json(json.clone()).expect("valid");
+        assert_eq!(
+            value
+                .get("a")
+                .and_then(Value::as_link)
+                .map(|c| c.to_string())
+                .as_deref(),
+            Some(POST)
+        );
+        let cbor = value.to_dag_cbor();
+        let back = Value::from_dag_cbor(&cbor).expect("decodes");
+        assert_eq!(back.try_to_json().expect("representable"), json);
+        assert_eq!(
+            crate::cbor::cid_for(&Value::from_json(back.to_json()).expect("valid")),
+            crate::cbor::cid_for(&value)
+        );
     }
 
     #[test]

@@ -133,8 +133,25 @@ impl<'a> ValueRef<'a> {
 
 impl serde::Serialize for ValueRef<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Nested {
+            value: self,
+            depth_left: crate::cbor::Limits::MAX_DEPTH,
+        }
+        .serialize(s)
+    }
+}
+
+/// A value and the nesting still allowed below it: as for [`Value`], a hand-built value deeper
+/// than any decoder accepts is refused instead of overflowing the stack.
+struct Nested<'v, 'a> {
+    value: &'v ValueRef<'a>,
+    depth_left: usize,
+}
+
+impl serde::Serialize for Nested<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::{SerializeMap as _, SerializeSeq as _};
-        match self {
+        match self.value {
             ValueRef::Null => s.serialize_unit(),
             ValueRef::Bool(b) => s.serialize_bool(*b),
             ValueRef::Integer(i) => s.serialize_i64(*i),
@@ -142,16 +159,34 @@ impl serde::Serialize for ValueRef<'_> {
             ValueRef::Bytes(b) => crate::value::BytesRef(b).serialize(s),
             ValueRef::Link(c) => crate::cid::serialize_link(&c.to_cid(), s),
             ValueRef::Array(items) => {
+                if self.depth_left <= 1 {
+                    return Err(crate::value::too_deep());
+                }
                 let mut seq = s.serialize_seq(Some(items.len()))?;
-                for item in items {
-                    seq.serialize_element(item)?;
+                for value in items {
+                    seq.serialize_element(&Nested {
+                        value,
+                        depth_left: self.depth_left - 1,
+                    })?;
                 }
                 seq.end()
             }
             ValueRef::Map(entries) => {
+                if self.depth_left <= 1 {
+                    return Err(crate::value::too_deep());
+                }
+                if s.is_human_readable() {
+                    crate::value::check_json_keys(entries.iter().map(|(k, _)| *k))?;
+                }
                 let mut map = s.serialize_map(Some(entries.len()))?;
-                for (k, v) in entries {
-                    map.serialize_entry(k, v)?;
+                for (k, value) in entries {
+                    map.serialize_entry(
+                        k,
+                        &Nested {
+                            value,
+                            depth_left: self.depth_left - 1,
+                        },
+                    )?;
                 }
                 map.end()
             }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use atdata_core::car::{CarError, CarReader};
-use atdata_core::{cbor, cid, ValueRef};
+use atdata_core::{cbor, cid};
 use clap::Subcommand;
 
 use super::read_input;
@@ -119,12 +119,11 @@ fn cat(file: &str, out: &Output) -> Result<(), Failure> {
         let value = block
             .decode()
             .map_err(|e| Failure::Invalid(format!("block {}: {e}", block.cid)))?;
-        let json = serde_json::json!({ "cid": block.cid.to_string(), "value": value_json(&value) });
+        let value = serde_json::to_value(&value).map_err(|e| {
+            Failure::Invalid(format!("block {}: no atproto JSON form: {e}", block.cid))
+        })?;
+        let json = serde_json::json!({ "cid": block.cid.to_string(), "value": value });
         out.emit(&json, || json.to_string())?;
     }
     Ok(())
-}
-
-fn value_json(value: &ValueRef<'_>) -> serde_json::Value {
-    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
 }

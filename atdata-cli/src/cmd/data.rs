@@ -49,7 +49,11 @@ pub fn run(command: DataCommand, out: &Output) -> Result<(), Failure> {
             let bytes = stdin()?;
             let value =
                 Value::from_dag_cbor(&bytes).map_err(|e| Failure::Invalid(e.to_string()))?;
-            let json = value.to_json();
+            // A map keyed `$link` or `$bytes` would read back as a link or bytes: say so
+            // rather than print JSON that means something else.
+            let json = value
+                .try_to_json()
+                .map_err(|e| Failure::Invalid(format!("no atproto JSON form: {e}")))?;
             let text = if out.is_json() {
                 json.to_string()
             } else {

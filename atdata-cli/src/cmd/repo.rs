@@ -96,10 +96,15 @@ fn get(file: &str, collection: &str, rkey: &str, out: &Output) -> Result<(), Fai
     let value = record
         .decode()
         .map_err(|e| Failure::Invalid(format!("record {collection}/{rkey}: {e}")))?;
+    let value = serde_json::to_value(&value).map_err(|e| {
+        Failure::Invalid(format!(
+            "record {collection}/{rkey}: no atproto JSON form: {e}"
+        ))
+    })?;
     let json = serde_json::json!({
         "uri": format!("at://{}/{collection}/{rkey}", repo.did()),
         "cid": record.cid.to_string(),
-        "value": serde_json::to_value(&value).unwrap_or(serde_json::Value::Null),
+        "value": value,
     });
     out.emit(&json, || {
         serde_json::to_string_pretty(&json).unwrap_or_else(|_| json.to_string())

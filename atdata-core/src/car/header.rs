@@ -8,7 +8,11 @@ use crate::value_ref::ValueRef;
 /// The decoded header: the root CIDs (for a repository, the signed commit).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CarHeader {
-    /// The roots, in file order.
+    /// The roots, in file order. May be empty: CAR v1 readers disagree (go-car refuses such
+    /// a header, the JavaScript readers accept it) and the reference PDS answers
+    /// `com.atproto.sync.getBlocks` with a CAR that has none, so the readers here accept it.
+    /// A repository export needs exactly one, its commit: [`crate::repo::Repo::from_car`] and
+    /// [`crate::repo::verify_car`] refuse anything else.
     pub roots: Vec<Cid>,
 }
 

@@ -11,7 +11,8 @@ const MAX_PREALLOC: usize = 256;
 /// Bounds on what a decoder accepts.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Deepest nesting of arrays and maps (the top-level value is depth 1).
+    /// Deepest nesting of arrays and maps (the top-level value is depth 1). Values above
+    /// [`Limits::MAX_DEPTH`] act as `MAX_DEPTH`.
     pub max_depth: usize,
 }
 
@@ -19,6 +20,23 @@ impl Limits {
     /// The defaults: depth 128, far beyond any real record (the reference PDS caps records
     /// at a depth well below that) and shallow enough that recursion cannot exhaust the stack.
     pub const DEFAULT: Limits = Limits { max_depth: 128 };
+
+    /// The hard ceiling on [`Limits::max_depth`]: a larger setting decodes as if it were this.
+    ///
+    /// Decoding itself needs no stack past the default depth, but decoded values are walked
+    /// recursively everywhere afterwards ([`ValueRef::to_owned`],
+    /// [`TapeValue::to_value`](super::TapeValue::to_value), serde, `Clone`, `PartialEq`,
+    /// `Debug`, `Drop`), so the depth a decoder admits is what bounds their stack use. At this
+    /// depth each of those walks fits in a 2 MiB stack (the default of spawned threads) in a
+    /// debug build, which `tests/deep_values.rs` checks: measured, the greediest of them
+    /// (cloning nested maps) only overflowed such a stack past 1,100 levels. An unbounded
+    /// setting would let a few hundred kilobytes of input abort the process.
+    pub const MAX_DEPTH: usize = 512;
+
+    /// The depth actually enforced: `max_depth`, clamped to [`Limits::MAX_DEPTH`].
+    pub(crate) fn depth(&self) -> usize {
+        self.max_depth.min(Limits::MAX_DEPTH)
+    }
 }
 
 impl Default for Limits {
@@ -41,10 +59,18 @@ pub fn decode_ref(bytes: &[u8]) -> Result<ValueRef<'_>, DecodeError> {
     decode_ref_with(bytes, Limits::DEFAULT)
 }
 
-/// [`decode_ref`] with explicit limits.
+/// [`decode_ref`] with explicit limits (a depth above [`Limits::MAX_DEPTH`] acts as that).
 pub fn decode_ref_with(bytes: &[u8], limits: Limits) -> Result<ValueRef<'_>, DecodeError> {
+    if limits.depth() > Limits::DEFAULT.max_depth {
+        // This decoder recurses once per level, with frames of several KB in debug builds: at
+        // the default depth that fits any thread's stack, far beyond it it may not. The tape
+        // decoder is iterative and accepts and rejects exactly the same inputs, and building
+        // the tree from its tape takes a fraction of the stack per level.
+        let mut tape = super::Tape::with_limits(limits);
+        return Ok(tape.decode(bytes)?.to_value_ref());
+    }
     let mut r = Reader::new(bytes);
-    let v = r.value(limits.max_depth)?;
+    let v = r.value(limits.depth())?;
     r.finish()?;
     Ok(v)
 }
@@ -383,8 +409,15 @@ fn check_blob(map: &ValueRef<'_>) -> Result<(), String> {
         _ => return Err("blob needs a \"mimeType\" string".into()),
     }
     match map.get("size") {
-        Some(ValueRef::Integer(n)) if *n >= 0 => Ok(()),
-        _ => Err("blob needs a non-negative integer \"size\"".into()),
+        Some(ValueRef::Integer(n)) if *n >= 0 => {}
+        _ => return Err("blob needs a non-negative integer \"size\"".into()),
+    }
+    let ValueRef::Map(entries) = map else {
+        return Ok(());
+    };
+    match crate::blob::unexpected_blob_key(entries.iter().map(|(k, _)| *k)) {
+        Some(key) => Err(crate::blob::unexpected_blob_key_message(key)),
+        None => Ok(()),
     }
 }
 

@@ -299,6 +299,21 @@ impl ser::SerializeTupleVariant for SeqSer<'_, '_> {
     }
 }
 
+/// The text of an encoded text string (a key this serializer wrote, so well-formed).
+fn encoded_text(encoded: &[u8]) -> &str {
+    let head = match encoded.first().map(|b| b & 0x1f) {
+        Some(0..=23) => 1,
+        Some(24) => 2,
+        Some(25) => 3,
+        Some(26) => 5,
+        _ => 9,
+    };
+    encoded
+        .get(head..)
+        .and_then(|t| std::str::from_utf8(t).ok())
+        .unwrap_or("")
+}
+
 /// Maps and structs: entries are written as they come, then put in canonical order (a no-op
 /// when they already are) and prefixed with the head once the count is known.
 pub struct MapSer<'a, 'w> {
@@ -350,6 +365,13 @@ impl<'a, 'w> MapSer<'a, 'w> {
                     "a blob needs a \"ref\" link, a \"mimeType\" string and a non-negative \"size\""
                         .into(),
                 ));
+            }
+            let keys = self
+                .entries
+                .iter()
+                .map(|(ks, ke, _)| encoded_text(&out[*ks..*ke]));
+            if let Some(key) = crate::blob::unexpected_blob_key(keys) {
+                return Err(EncodeError(crate::blob::unexpected_blob_key_message(key)));
             }
         }
         Ok(())

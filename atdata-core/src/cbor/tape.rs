@@ -59,6 +59,9 @@ struct Frame<'a> {
     is_map: bool,
     /// The map's `$type` is `"blob"`.
     is_blob: bool,
+    /// The container is the value of a `$type` key: once complete it is rejected, as the tree
+    /// decoder rejects it after decoding it (so errors inside it come first).
+    bad_type: bool,
     /// The map's previous key, for the order check.
     prev_key: Option<&'a str>,
 }
@@ -120,7 +123,7 @@ impl<'a> Tape<'a> {
         Tape::default()
     }
 
-    /// An empty tape with explicit limits.
+    /// An empty tape with explicit limits (a depth above [`Limits::MAX_DEPTH`] acts as that).
     pub fn with_limits(limits: Limits) -> Self {
         Tape {
             nodes: Vec::new(),
@@ -138,12 +141,7 @@ impl<'a> Tape<'a> {
     pub fn decode(&mut self, bytes: &'a [u8]) -> Result<TapeValue<'_, 'a>, DecodeError> {
         self.len = 0;
         self.stack.clear();
-        self.len = parse(
-            bytes,
-            self.limits.max_depth,
-            &mut self.nodes,
-            &mut self.stack,
-        )?;
+        self.len = parse(bytes, self.limits.depth(), &mut self.nodes, &mut self.stack)?;
         Ok(self.root())
     }
 
@@ -267,19 +265,14 @@ fn bad_type(node: Option<&Node<'_>>, at: usize) -> DecodeError {
     DecodeError::new(at, K::DataModel(why))
 }
 
-/// A `$type` whose value is an array or map: the error is the tree decoder's, which first
-/// decodes the whole container (reporting anything wrong inside it) and then rejects it.
+/// A `$type` whose value is an array or map, reported where the container starts.
 #[cold]
-fn type_container(buf: &[u8], start: usize, depth: usize) -> DecodeError {
-    let mut r = Reader::new(buf);
-    r.pos = start;
-    match r.value(depth) {
-        Ok(v) => DecodeError::new(
-            start,
-            K::DataModel(format!("$type must be a string, not {}", v.kind())),
-        ),
-        Err(e) => e,
-    }
+fn type_container(is_map: bool, start: usize) -> DecodeError {
+    let kind = if is_map { "map" } else { "array" };
+    DecodeError::new(
+        start,
+        K::DataModel(format!("$type must be a string, not {kind}")),
+    )
 }
 
 #[cold]
@@ -295,7 +288,13 @@ fn check_blob(nodes: &[Node<'_>], idx: usize, start: u32) -> Result<(), DecodeEr
     } else if !matches!(map.get("size").map(|v| *v.node()), Some(Node::Integer(n)) if n >= 0) {
         "blob needs a non-negative integer \"size\""
     } else {
-        return Ok(());
+        return match crate::blob::unexpected_blob_key(map.map_iter().map(|(k, _)| k)) {
+            Some(key) => Err(DecodeError::new(
+                start as usize,
+                K::DataModel(crate::blob::unexpected_blob_key_message(key)),
+            )),
+            None => Ok(()),
+        };
     };
     Err(DecodeError::new(start as usize, K::DataModel(why.into())))
 }
@@ -495,6 +494,7 @@ fn parse<'a>(
                     start: start as u32,
                     is_map,
                     is_blob: false,
+                    bad_type: false,
                     prev_key: None,
                 })
             }
@@ -545,12 +545,13 @@ fn parse<'a>(
                         cur.remaining -= 1;
                     }
                     Some(Open { is_map, len }) => {
-                        if is_type {
-                            return Err(type_container(buf, start, max_depth - depth));
-                        }
+                        // A container under `$type` is parsed like any other (iteratively, so
+                        // its depth costs no stack) and rejected once complete.
                         match open!(is_map, len, start) {
+                            None if is_type => return Err(type_container(is_map, start)),
                             None => cur.remaining -= 1,
-                            Some(frame) => {
+                            Some(mut frame) => {
+                                frame.bad_type = is_type;
                                 stack.push(cur);
                                 cur = frame;
                                 depth += 1;
@@ -586,6 +587,9 @@ fn parse<'a>(
         }
         if cur.is_blob {
             check_blob(&out.nodes[..n], cur.node as usize, cur.start)?;
+        }
+        if cur.bad_type {
+            return Err(type_container(cur.is_map, cur.start as usize));
         }
         match stack.pop() {
             Some(parent) => {
@@ -1133,6 +1137,31 @@ mod tests {
             (
                 vec![0xa1, 0x65, b'$', b't', b'y', b'p', b'e', 0x82, 0x01],
                 K::TooLong,
+            ),
+            // A container under $type inside one: the inner one completes, and fails, first.
+            (
+                [
+                    &[0xa1, 0x65, b'$', b't', b'y', b'p', b'e', 0x82, 0x01][..],
+                    &[0xa1, 0x65, b'$', b't', b'y', b'p', b'e', 0x80],
+                ]
+                .concat(),
+                dm("$type must be a string, not array"),
+            ),
+            // A bad blob under $type: the blob's own check runs as it completes.
+            (
+                vec![
+                    0xa1, 0x65, b'$', b't', b'y', b'p', b'e', 0xa1, 0x65, b'$', b't', b'y', b'p',
+                    b'e', 0x64, b'b', b'l', b'o', b'b',
+                ],
+                dm("blob needs a \"ref\" link"),
+            ),
+            // The $type container fails before a later, broken entry is read.
+            (
+                vec![
+                    0xa2, 0x65, b'$', b't', b'y', b'p', b'e', 0x81, 0x01, 0x66, b'z', b'z', b'z',
+                    b'z', b'z', b'z', 0x18, 0x01,
+                ],
+                dm("$type must be a string, not array"),
             ),
             // Blobs.
             (

@@ -23,7 +23,7 @@ pub struct Commit {
     pub data: Cid,
     /// The revision, a TID that grows with every commit (absent in v2).
     pub rev: Option<Tid>,
-    /// The previous commit (usually null in v3).
+    /// The previous commit (usually null in v3, where the key must be present).
     pub prev: Option<Cid>,
     /// The signature over the unsigned commit: compact 64 bytes.
     pub sig: Vec<u8>,
@@ -69,7 +69,12 @@ impl Commit {
         };
         let prev = match value.get("prev") {
             Some(ValueRef::Link(c)) => Some(c.to_cid()),
-            Some(ValueRef::Null) | None => None,
+            Some(ValueRef::Null) => None,
+            // The v3 format (and the reference implementations' schema) makes `prev` a
+            // required, nullable field: a commit without it was not written by a conforming
+            // implementation. v2 commits are read as they come.
+            None if version == 2 => None,
+            None => return Err(bad("v3 commit without \"prev\" (it may be null)".into())),
             Some(other) => return Err(bad(format!("prev is a {}, not a link", other.kind()))),
         };
         let sig = match value.get("sig") {
@@ -152,5 +157,42 @@ impl Commit {
     /// Checks the signature with the account's signing key.
     pub fn verify(&self, key: &impl Verifier) -> Result<(), SignatureError> {
         key.verify(&self.unsigned, &self.sig)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A commit block with the given fields (and a dummy signature), canonically encoded.
+    fn block(version: i64, prev: Option<ValueRef<'_>>) -> Vec<u8> {
+        let data = Cid::for_dag_cbor(b"\xa0");
+        let mut entries = vec![
+            ("did", ValueRef::String("did:plc:abc")),
+            ("rev", ValueRef::String("3jzfcijpj2z2a")),
+            ("sig", ValueRef::Bytes(&[7; 64])),
+            ("data", ValueRef::Link(data.as_cid_ref())),
+            ("version", ValueRef::Integer(version)),
+        ];
+        if let Some(prev) = prev {
+            entries.push(("prev", prev));
+        }
+        cbor::encode_ref(&ValueRef::Map(entries))
+    }
+
+    #[test]
+    fn v3_commit_needs_a_prev_key() {
+        let commit = Commit::decode(&block(3, Some(ValueRef::Null))).expect("prev: null");
+        assert_eq!(commit.prev, None);
+        let link = Cid::for_dag_cbor(b"\xa1");
+        let commit =
+            Commit::decode(&block(3, Some(ValueRef::Link(link.as_cid_ref())))).expect("prev");
+        assert_eq!(commit.prev, Some(link));
+
+        let err = Commit::decode(&block(3, None)).expect_err("no prev key");
+        assert!(
+            matches!(&err, RepoError::Commit(why) if why.contains("\"prev\"")),
+            "{err}"
+        );
     }
 }

@@ -24,7 +24,7 @@ pub enum RepoError {
     #[error(transparent)]
     Car(#[from] crate::car::CarError),
     /// The CAR has no root, or more than one.
-    #[error("a repository CAR has exactly one root (the commit), found {0}")]
+    #[error("{}", roots_problem(*.0))]
     Roots(usize),
     /// A block the repository needs is not in the CAR.
     #[error("block {cid} ({what}) is missing")]
@@ -43,6 +43,15 @@ pub enum RepoError {
     /// A record key is not `collection/rkey`.
     #[error("bad record path {0:?}")]
     Path(String),
+    /// The MST links a record by a CID whose codec is not `dag-cbor`: records are DAG-CBOR
+    /// (a `raw` CID is a blob's).
+    #[error("record {path}: {}", record_codec_problem(cid))]
+    RecordCodec {
+        /// `collection/rkey`.
+        path: String,
+        /// The CID the MST holds for it.
+        cid: Cid,
+    },
     /// A record does not encode or decode.
     #[error("record {path}: {source}")]
     Record {
@@ -57,4 +66,27 @@ pub enum RepoError {
     /// A record could not be encoded.
     #[error("encoding a record: {0}")]
     Encode(#[from] crate::cbor::EncodeError),
+}
+
+/// Why a CAR's roots do not make a repository.
+///
+/// Generic CAR readers accept a header without roots (CAR v1 readers disagree on it, and the
+/// reference PDS writes such CARs for `getBlocks`); a repository export is the one place a root
+/// is required, so the message says what is missing rather than just counting.
+pub(crate) fn roots_problem(found: usize) -> String {
+    if found == 0 {
+        "the CAR header lists no root: a repository CAR has exactly one, its commit".into()
+    } else {
+        format!("the CAR header lists {found} roots: a repository CAR has exactly one, its commit")
+    }
+}
+
+/// Why a record's CID cannot be a record's.
+pub(crate) fn record_codec_problem(cid: &Cid) -> String {
+    let codec = match cid.codec() {
+        crate::cid::RAW => "raw (0x55)".to_owned(),
+        crate::cid::DAG_PB => "dag-pb (0x70)".to_owned(),
+        other => format!("0x{other:x}"),
+    };
+    format!("CID {cid} has codec {codec}, not dag-cbor: a record is a DAG-CBOR block")
 }

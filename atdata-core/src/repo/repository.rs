@@ -90,6 +90,14 @@ impl Repo {
         let mst = Mst::load(&blocks, &commit.data)?;
         let mut records = RecordStore::with_capacity(mst.len(), bytes.len());
         for (path, cid) in mst.iter() {
+            // Records are DAG-CBOR; a CID of another codec (a blob's `raw`, say) in the tree
+            // is a malformed repository, not a record to hand out as bytes.
+            if cid.codec() != crate::cid::DAG_CBOR {
+                return Err(RepoError::RecordCodec {
+                    path: path.to_owned(),
+                    cid: *cid,
+                });
+            }
             let data = blocks.get(cid).ok_or_else(|| RepoError::MissingBlock {
                 cid: *cid,
                 what: format!("record {path}"),
@@ -277,5 +285,84 @@ impl RecordStore {
         self.spans
             .iter()
             .filter_map(|(cid, &(start, len))| Some((*cid, self.arena.get(start..start + len)?)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::car::CarReader;
+
+    struct NullSigner;
+    impl crate::signing::Signer for NullSigner {
+        fn sign(&self, _: &[u8]) -> Result<[u8; 64], crate::signing::SignatureError> {
+            Ok([1; 64])
+        }
+        fn did_key(&self) -> String {
+            "did:key:zNull".into()
+        }
+    }
+
+    /// A repository whose one record, `app.bsky.feed.like/3jzfcijpj2z2a`, is linked by a CID
+    /// with the `raw` codec (its bytes are a valid DAG-CBOR map all the same).
+    fn repo_with_raw_record() -> (Vec<u8>, Cid) {
+        let record: &[u8] = b"\xa1\x61n\x01";
+        let cid = Cid::for_raw(record);
+        let mut mst = Mst::new();
+        mst.insert("app.bsky.feed.like/3jzfcijpj2z2a".to_owned(), cid)
+            .expect("key");
+        let did = Did::new("did:plc:raw").expect("did");
+        let tid = Tid::new("3jzfcijpj2z2a").expect("tid");
+        let commit = Commit::create(did, mst.root_cid(), tid, None, &NullSigner).expect("sign");
+        let commit_bytes = commit.encode();
+        let nodes = mst.blocks();
+        let blocks = std::iter::once((commit.cid(), commit_bytes.as_slice()))
+            .chain(nodes.iter().map(|(c, b)| (*c, b.as_slice())))
+            .chain([(cid, record)]);
+        (car::write_car(&[commit.cid()], blocks), cid)
+    }
+
+    #[test]
+    fn records_must_be_dag_cbor() {
+        let (car, cid) = repo_with_raw_record();
+        let err = Repo::from_car(&car).expect_err("a raw record");
+        assert!(
+            matches!(&err, RepoError::RecordCodec { path, cid: c }
+                if path == "app.bsky.feed.like/3jzfcijpj2z2a" && *c == cid),
+            "{err}"
+        );
+        assert!(err.to_string().contains("raw (0x55)"), "{err}");
+
+        let report = super::super::verify_car(&car, None).expect("readable");
+        assert_eq!(report.records, 1);
+        let [problem] = report.problems.as_slice() else {
+            panic!("one problem expected: {:?}", report.problems);
+        };
+        assert!(
+            matches!(problem, super::super::Problem::BadRecord { path, why }
+                if path == "app.bsky.feed.like/3jzfcijpj2z2a" && why.contains("not dag-cbor")),
+            "{problem}"
+        );
+    }
+
+    /// A CAR v1 header may list no roots (the reference PDS answers `getBlocks` with such
+    /// CARs), so the generic readers accept it; a repository needs its commit as the one root.
+    #[test]
+    fn a_car_without_roots_is_no_repository() {
+        let block = b"\xa1\x61a\x01";
+        let cid = Cid::for_dag_cbor(block);
+        let car = car::write_car(&[], [(cid, &block[..])]);
+        let reader = CarReader::new(&car).expect("a CAR may have no roots");
+        assert!(reader.roots().is_empty());
+        assert_eq!(reader.blocks().count(), 1);
+
+        let err = Repo::from_car(&car).expect_err("no commit");
+        assert!(matches!(err, RepoError::Roots(0)), "{err}");
+        assert!(err.to_string().contains("lists no root"), "{err}");
+        let report = super::super::verify_car(&car, None).expect("readable");
+        assert_eq!(report.problems, [super::super::Problem::Roots(0)]);
+        assert!(!report.is_valid());
+        assert!(report.commit.is_none());
+        assert!(report.problems[0].to_string().contains("lists no root"));
     }
 }

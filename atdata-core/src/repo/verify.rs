@@ -47,7 +47,7 @@ pub enum Problem {
         /// The CID the MST points at.
         cid: Cid,
     },
-    /// A record does not decode strictly as DAG-CBOR.
+    /// A record does not decode strictly as DAG-CBOR, or its CID's codec is not `dag-cbor`.
     BadRecord {
         /// `collection/rkey`.
         path: String,
@@ -62,7 +62,7 @@ impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Problem::Car(why) => write!(f, "CAR: {why}"),
-            Problem::Roots(n) => write!(f, "CAR has {n} roots, a repository has exactly one"),
+            Problem::Roots(n) => f.write_str(&super::roots_problem(*n)),
             Problem::MissingCommit(c) => write!(f, "commit block {c} is missing"),
             Problem::CommitAltered(c) => {
                 write!(
@@ -208,13 +208,19 @@ pub fn verify_car(bytes: &[u8], key: Option<&dyn Verifier>) -> Result<VerifyRepo
             });
             continue;
         }
-        if cid.codec() == cid::DAG_CBOR {
-            if let Err(e) = cbor::decode_ref(data) {
-                report.problems.push(Problem::BadRecord {
-                    path: path.to_owned(),
-                    why: e.to_string(),
-                });
-            }
+        // Records are DAG-CBOR: another codec is a problem to report, not a record to skip.
+        let decoded = if cid.codec() == cid::DAG_CBOR {
+            cbor::decode_ref(data)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        } else {
+            Err(super::record_codec_problem(cid))
+        };
+        if let Err(why) = decoded {
+            report.problems.push(Problem::BadRecord {
+                path: path.to_owned(),
+                why,
+            });
         }
     }
     for cid in sorted(&altered) {

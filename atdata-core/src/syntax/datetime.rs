@@ -6,9 +6,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::syntax::{SharedStr, SyntaxError, SyntaxKind};
 
-/// Our hard length limit. The spec sets none; 64 leaves room for 38 fraction digits
-/// with a `+HH:MM` offset, far beyond any real use, and bounds work on hostile input.
+/// Our hard length limit. The spec sets none; with at most [`MAX_FRACTION_DIGITS`] the longest
+/// valid datetime has 46 bytes, so this only bounds work on hostile input.
 const MAX_LEN: usize = 64;
+
+/// Most fraction-of-second digits accepted, as in the reference implementations' syntax.
+const MAX_FRACTION_DIGITS: usize = 20;
 
 const MICROS_PER_SEC: i64 = 1_000_000;
 const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SEC;
@@ -23,7 +26,7 @@ const MAX_FORMAT_MICROS: i64 = days_from_civil(10000, 1, 1) * MICROS_PER_DAY - 1
 /// A Lexicon `datetime`, as the [Lexicon spec](https://atproto.com/specs/lexicon#datetime)
 /// defines it, parsed strictly.
 ///
-/// Accepted form: `YYYY-MM-DDTHH:MM:SS`, an optional `.` with one or more fraction
+/// Accepted form: `YYYY-MM-DDTHH:MM:SS`, an optional `.` with 1 to 20 fraction
 /// digits, then `Z` or a `+HH:MM`/`-HH:MM` offset (`-00:00` is not allowed). The `T`
 /// and `Z` must be uppercase. On top of the syntax, the value must be a real instant:
 /// month 1–12, a day that exists in that month (leap years per the proleptic
@@ -124,6 +127,11 @@ fn parse_fields(s: &str) -> Result<Fields, SyntaxError> {
         let n = frac.iter().take_while(|c| c.is_ascii_digit()).count();
         if n == 0 {
             return Err(err("fraction needs at least one digit"));
+        }
+        // The reference implementations' syntax caps the fraction at 20 digits; a longer one
+        // would be accepted here and refused by every other implementation.
+        if n > MAX_FRACTION_DIGITS {
+            return Err(err("fraction has more than 20 digits"));
         }
         // Keep microseconds: the first six digits, right-padded with zeros.
         for i in 0..6 {
@@ -471,6 +479,25 @@ mod tests {
             Datetime::new(&long).unwrap_err().reason(),
             "too long (max 64)"
         );
+    }
+
+    #[test]
+    fn fraction_has_at_most_20_digits() {
+        // The reference syntax allows 1 to 20 fraction digits.
+        let twenty = format!("1985-04-12T23:20:50.{}Z", "1".repeat(20));
+        assert_eq!(
+            Datetime::new(&twenty).map(|d| d.timestamp_micros() % 1_000_000),
+            Ok(111_111)
+        );
+        for offset in ["Z", "+01:00"] {
+            let long = format!("1985-04-12T23:20:50.{}{offset}", "1".repeat(21));
+            assert_eq!(
+                Datetime::new(&long).unwrap_err().reason(),
+                "fraction has more than 20 digits",
+                "{long}"
+            );
+            assert!(Datetime::check_syntax(&long).is_err());
+        }
     }
 
     #[test]
