@@ -139,8 +139,8 @@ pub enum Error<E: XrpcErrorName = NoError> {
     /// caller's type and the record disagree, the server is not at fault.
     #[error("{uri}: the record does not fit the requested type: {source}")]
     RecordDecode {
-        /// The record.
-        uri: atdata_core::AtUri,
+        /// The record (boxed: an `AtUri` would double the size of every `Result` here).
+        uri: Box<atdata_core::AtUri>,
         /// What did not fit, with its path in the record.
         #[source]
         source: atdata_core::ValueError,

@@ -138,7 +138,7 @@ fn record_value<T: Serialize + ?Sized>(
 /// `serde_json::Value` included, with links and bytes as `{"$link"}` / `{"$bytes"}` objects.
 fn from_value<T: DeserializeOwned>(uri: &AtUri, value: Value) -> Result<T, Error> {
     atdata_core::from_value_json(value).map_err(|source| Error::RecordDecode {
-        uri: uri.clone(),
+        uri: Box::new(uri.clone()),
         source,
     })
 }
@@ -660,7 +660,10 @@ async fn fetch_page<T: DeserializeOwned>(
             Err(e) => {
                 tracing::warn!(error = %e, "listRecords: skipping a record that does not fit the requested type");
                 if let Error::RecordDecode { uri, source } = e {
-                    skipped.push(Skipped { uri, error: source });
+                    skipped.push(Skipped {
+                        uri: *uri,
+                        error: source,
+                    });
                 }
             }
         }

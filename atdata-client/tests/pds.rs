@@ -636,7 +636,7 @@ async fn records_with_links_blobs_and_bytes_read_as_json_and_misfits_are_named()
         Ok(_) => panic!("a record without shard must not read as Typed"),
     };
     assert!(
-        matches!(&error, Error::RecordDecode { uri, .. } if *uri == misfit.uri),
+        matches!(&error, Error::RecordDecode { uri, .. } if **uri == misfit.uri),
         "{error}"
     );
     assert!(error.to_string().contains("shard"), "{error}");
@@ -671,7 +671,7 @@ async fn records_with_links_blobs_and_bytes_read_as_json_and_misfits_are_named()
         .try_collect()
         .await;
     match strict {
-        Err(Error::RecordDecode { uri, .. }) => assert_eq!(uri, misfit.uri),
+        Err(Error::RecordDecode { uri, .. }) => assert_eq!(*uri, misfit.uri),
         other => panic!(
             "strict listing must fail on the misfit: {:?}",
             other.map(|v| v.len())
