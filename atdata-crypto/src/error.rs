@@ -76,6 +76,18 @@ pub enum CryptoError {
         /// Length of the bytes.
         len: usize,
     },
+    /// A `did:key` or `Multikey` whose point has neither the compressed (33 bytes) nor the
+    /// uncompressed (65 bytes) length of a point on the curve its multicodec names.
+    #[error(
+        "wrong point length for a {curve} key: a did:key or Multikey holds its 33-byte \
+         compressed point, got {len} bytes"
+    )]
+    WrongPointLength {
+        /// The curve the multicodec names.
+        curve: Curve,
+        /// Length of the point bytes after the multicodec.
+        len: usize,
+    },
     /// A `did:key` or `Multikey` must carry the compressed (33-byte) point.
     #[error(
         "did:key and Multikey values must hold the compressed point (33 bytes), got {0} bytes"

@@ -389,6 +389,30 @@ fn unknown_key_types_are_named_as_such() {
 }
 
 #[test]
+fn a_did_key_point_of_the_wrong_length_names_its_curve() {
+    for curve in Curve::ALL {
+        let point = Keypair::generate(curve)
+            .expect("rng")
+            .public_key()
+            .to_compressed_bytes();
+        for len in [32, 34, 64] {
+            let mut body = point.to_vec();
+            body.resize(len, 0);
+            let did_key = format!("did:key:{}", multikey(curve.public_multicodec(), &body));
+            let err = PublicKey::from_did_key(&did_key).expect_err("wrong length");
+            assert_eq!(err, CryptoError::WrongPointLength { curve, len });
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "wrong point length for a {curve} key: a did:key or Multikey holds its \
+                     33-byte compressed point, got {len} bytes"
+                )
+            );
+        }
+    }
+}
+
+#[test]
 fn debug_shows_no_secret() {
     for curve in Curve::ALL {
         let keypair = Keypair::generate(curve).expect("rng");
