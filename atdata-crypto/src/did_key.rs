@@ -95,10 +95,12 @@ pub(crate) fn key_from_multicodec_bytes(bytes: &[u8]) -> Result<PublicKey, Crypt
         None => return Err(CryptoError::UnknownMulticodec(code)),
     };
     if point.len() != 33 {
+        // Only the compressed form is a valid did:key, so the message names that length and
+        // the curve the multicodec claims (not the two SEC1 lengths a raw point may have).
         return Err(if point.len() == 65 {
             CryptoError::NotCompressed(point.len())
         } else {
-            CryptoError::PointEncoding {
+            CryptoError::WrongPointLength {
                 curve,
                 len: point.len(),
             }

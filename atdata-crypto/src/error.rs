@@ -5,6 +5,7 @@
 
 use atdata_core::signing::SignatureError;
 
+use crate::multibase::codec_label;
 use crate::Curve;
 
 /// Why a key, a `did:key` or a multibase string was not accepted.
@@ -34,9 +35,21 @@ pub enum CryptoError {
     /// The multicodec prefix is missing or not a minimal varint.
     #[error("missing or malformed multicodec prefix")]
     Multicodec,
-    /// The multicodec is not one of the key types this crate knows.
-    #[error("unsupported multicodec 0x{0:x} (expected p256-pub 0x1200 or secp256k1-pub 0xe7)")]
+    /// The multicodec of a public key (`did:key`, `Multikey`) is not one of the two key types
+    /// atproto uses.
+    #[error(
+        "unsupported key type: multicodec {} is not a p256-pub (0x1200) or secp256k1-pub (0xe7) \
+         public key",
+        codec_label(*.0)
+    )]
     UnknownMulticodec(u64),
+    /// The multicodec of a multibase private key is not one of the two key types atproto uses.
+    #[error(
+        "unsupported private key type: multicodec {} is not a p256-priv (0x1306) or \
+         secp256k1-priv (0x1301) private key",
+        codec_label(*.0)
+    )]
+    UnknownPrivateKeyType(u64),
     /// A private key was given where a public key was expected, or the other way round.
     #[error("expected a {expected} key, got a {got} key")]
     WrongKeyKind {
@@ -61,6 +74,18 @@ pub enum CryptoError {
         /// The curve.
         curve: Curve,
         /// Length of the bytes.
+        len: usize,
+    },
+    /// A `did:key` or `Multikey` whose point has neither the compressed (33 bytes) nor the
+    /// uncompressed (65 bytes) length of a point on the curve its multicodec names.
+    #[error(
+        "wrong point length for a {curve} key: a did:key or Multikey holds its 33-byte \
+         compressed point, got {len} bytes"
+    )]
+    WrongPointLength {
+        /// The curve the multicodec names.
+        curve: Curve,
+        /// Length of the point bytes after the multicodec.
         len: usize,
     },
     /// A `did:key` or `Multikey` must carry the compressed (33-byte) point.

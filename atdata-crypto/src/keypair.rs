@@ -165,7 +165,7 @@ impl Keypair {
                     got: "public",
                 })
             }
-            None => return Err(CryptoError::UnknownMulticodec(code)),
+            None => return Err(CryptoError::UnknownPrivateKeyType(code)),
         };
         Self::from_bytes(curve, scalar)
     }

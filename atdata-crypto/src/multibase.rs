@@ -37,6 +37,27 @@ pub(crate) fn split_multicodec(bytes: &[u8]) -> Result<(u64, &[u8]), CryptoError
     Ok((code, bytes.get(used..).unwrap_or_default()))
 }
 
+/// A multicodec code for messages: hex, with the table's name for the key types one may meet
+/// in a `did:key` (so "0xed (ed25519-pub)" says what was found, not just that it is wrong).
+pub(crate) fn codec_label(code: u64) -> String {
+    let name = match code {
+        0xe7 => "secp256k1-pub",
+        0x1200 => "p256-pub",
+        0x1301 => "secp256k1-priv",
+        0x1306 => "p256-priv",
+        0xec => "x25519-pub",
+        0xed => "ed25519-pub",
+        0x1201 => "p384-pub",
+        0x1202 => "p521-pub",
+        0x1205 => "rsa-pub",
+        0x1300 => "ed25519-priv",
+        // The multicodec table reserves this range for private use: no public meaning.
+        0x30_0000..=0x3f_ffff => "private use",
+        _ => return format!("0x{code:x}"),
+    };
+    format!("0x{code:x} ({name})")
+}
+
 /// `code` as a varint, followed by `bytes`.
 pub(crate) fn with_multicodec(code: u64, bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(3 + bytes.len());

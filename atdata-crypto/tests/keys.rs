@@ -339,6 +339,79 @@ fn garbage_did_keys_error() {
     );
 }
 
+/// `z` + base58btc of a multicodec varint and `body`.
+fn multikey(code: u64, body: &[u8]) -> String {
+    let mut bytes = Vec::new();
+    atdata_core::encoding::write_varint(&mut bytes, code);
+    bytes.extend_from_slice(body);
+    format!("z{}", base58_encode(&bytes))
+}
+
+#[test]
+fn unknown_key_types_are_named_as_such() {
+    let point = Keypair::generate(Curve::K256)
+        .expect("rng")
+        .public_key()
+        .to_compressed_bytes();
+    // 0x300000-0x3fffff is the multicodec table's private-use range; 0xed is Ed25519.
+    for (code, name) in [
+        (0x30_0000u64, "0x300000 (private use)"),
+        (0x3f_ffff, "0x3fffff (private use)"),
+        (0xed, "0xed (ed25519-pub)"),
+    ] {
+        let did_key = format!("did:key:{}", multikey(code, &point));
+        let err = PublicKey::from_did_key(&did_key).expect_err("not an atproto key");
+        assert_eq!(err, CryptoError::UnknownMulticodec(code));
+        let text = err.to_string();
+        assert!(
+            text.starts_with(&format!("unsupported key type: multicodec {name} ")),
+            "{text}"
+        );
+        assert!(
+            text.contains("p256-pub (0x1200) or secp256k1-pub (0xe7)"),
+            "{text}"
+        );
+        assert_eq!(PublicKey::from_multibase(&multikey(code, &point)), Err(err));
+
+        // As a private key, the message names the private-key codes instead.
+        let err = Keypair::from_multibase(&multikey(code, &[1; 32])).expect_err("unknown");
+        assert_eq!(err, CryptoError::UnknownPrivateKeyType(code));
+        let text = err.to_string();
+        assert!(
+            text.starts_with(&format!("unsupported private key type: multicodec {name} ")),
+            "{text}"
+        );
+        assert!(
+            text.contains("p256-priv (0x1306) or secp256k1-priv (0x1301)"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn a_did_key_point_of_the_wrong_length_names_its_curve() {
+    for curve in Curve::ALL {
+        let point = Keypair::generate(curve)
+            .expect("rng")
+            .public_key()
+            .to_compressed_bytes();
+        for len in [32, 34, 64] {
+            let mut body = point.to_vec();
+            body.resize(len, 0);
+            let did_key = format!("did:key:{}", multikey(curve.public_multicodec(), &body));
+            let err = PublicKey::from_did_key(&did_key).expect_err("wrong length");
+            assert_eq!(err, CryptoError::WrongPointLength { curve, len });
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "wrong point length for a {curve} key: a did:key or Multikey holds its \
+                     33-byte compressed point, got {len} bytes"
+                )
+            );
+        }
+    }
+}
+
 #[test]
 fn debug_shows_no_secret() {
     for curve in Curve::ALL {
