@@ -598,32 +598,38 @@ async fn records_with_links_blobs_and_bytes_read_as_json_and_misfits_are_named()
     assert_eq!(typed.value.checksum.0, vec![0, 1, 2, 3, 4]);
 
     // Generated record types know their collection: no NSID string at the call.
-    let post = atdata_client::app::bsky::feed::Post::new(
-        "typed collection",
-        "2024-05-01T12:00:00.000Z"
-            .parse::<atdata_core::Datetime>()
-            .expect("datetime"),
-    );
-    let made = client
-        .create_record_of(&post)
-        .await
-        .expect("create_record_of");
-    assert_eq!(
-        made.uri.collection().map(|c| c.as_str()),
-        Some("app.bsky.feed.post")
-    );
-    let rkey = made.uri.rkey().cloned().expect("rkey");
-    let read = client
-        .get_record_of::<atdata_client::app::bsky::feed::Post>(made.uri.authority().clone(), rkey)
-        .await
-        .expect("get_record_of");
-    assert_eq!(read.value, post);
-    let page = client
-        .list_records_of::<atdata_client::app::bsky::feed::Post>()
-        .page()
-        .await
-        .expect("list_records_of");
-    assert_eq!(page.records.len(), 1);
+    #[cfg(feature = "app-bsky")]
+    {
+        let post = atdata_client::app::bsky::feed::Post::new(
+            "typed collection",
+            "2024-05-01T12:00:00.000Z"
+                .parse::<atdata_core::Datetime>()
+                .expect("datetime"),
+        );
+        let made = client
+            .create_record_of(&post)
+            .await
+            .expect("create_record_of");
+        assert_eq!(
+            made.uri.collection().map(|c| c.as_str()),
+            Some("app.bsky.feed.post")
+        );
+        let rkey = made.uri.rkey().cloned().expect("rkey");
+        let read = client
+            .get_record_of::<atdata_client::app::bsky::feed::Post>(
+                made.uri.authority().clone(),
+                rkey,
+            )
+            .await
+            .expect("get_record_of");
+        assert_eq!(read.value, post);
+        let page = client
+            .list_records_of::<atdata_client::app::bsky::feed::Post>()
+            .page()
+            .await
+            .expect("list_records_of");
+        assert_eq!(page.records.len(), 1);
+    }
 
     // One record of the collection does not fit `Typed`.
     let misfit = client
