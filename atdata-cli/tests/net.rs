@@ -243,6 +243,22 @@ fn login_records_blobs_export_xrpc_logout() {
     let back = user.json(&["record", "get", written["uri"].as_str().expect("uri")]);
     assert_eq!(back["value"]["data"], blob);
 
+    // The blob downloads byte for byte, checked against its CID, to a file and to stdout.
+    let cid = blob["ref"]["$link"].as_str().expect("cid");
+    let fetched = user.dir.join("fetched.tar").to_string_lossy().into_owned();
+    let got = user.json(&["blob", "get", &did, cid, "-o", &fetched]);
+    assert_eq!(got["bytes"], payload.len());
+    assert_eq!(std::fs::read(&fetched).expect("fetched"), payload);
+    let piped = user.run(&["blob", "get", &did, cid, "-o", "-"]);
+    assert!(piped.status.success());
+    assert_eq!(piped.stdout, payload);
+    // A blob the account does not have: an error, no file.
+    let other = atdata_core::Cid::for_raw(b"never uploaded").to_string();
+    let missing = user.dir.join("missing.bin").to_string_lossy().into_owned();
+    let refused = user.run(&["blob", "get", &did, &other, "-o", &missing]);
+    assert!(!refused.status.success());
+    assert!(!std::path::Path::new(&missing).exists());
+
     // Export the repository and verify it, signature included (key from the DID document,
     // fetched with `atdata xrpc`).
     let car = user.dir.join("repo.car").to_string_lossy().into_owned();

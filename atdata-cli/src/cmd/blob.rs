@@ -1,4 +1,5 @@
-//! `atdata blob upload`: put a file on the logged-in account's PDS as a blob.
+//! `atdata blob upload`: put a file on the logged-in account's PDS as a blob; `atdata blob get`:
+//! download one, checked against its CID.
 
 use std::path::Path;
 
@@ -25,10 +26,38 @@ pub enum BlobCommand {
         #[arg(long, value_name = "TYPE")]
         mime: Option<String>,
     },
+    /// Download a blob (`com.atproto.sync.getBlob`; no session needed) and check its bytes
+    /// against the CID: prints {"did", "cid", "file", "bytes"}.
+    ///
+    /// Bytes that do not hash to CID are an error (exit 1) and are not kept.
+    Get {
+        #[command(flatten)]
+        pds: PdsArg,
+        /// The account holding the blob: a DID or a handle.
+        repo: String,
+        /// The blob's CID (the `ref` of the blob reference).
+        cid: String,
+        /// Where to write the blob (`-` for stdout).
+        #[arg(short, long, value_name = "FILE")]
+        output: String,
+        /// The most bytes to accept before giving up (and removing the partial file).
+        #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_BLOB_LIMIT)]
+        max_bytes: u64,
+    },
 }
+
+/// `blob get`'s default size cap: 1 GiB, above the reference PDS's largest blob limit.
+const DEFAULT_BLOB_LIMIT: u64 = 1 << 30;
 
 pub fn run(command: BlobCommand, out: &Output) -> Result<(), Failure> {
     match command {
+        BlobCommand::Get {
+            pds,
+            repo,
+            cid,
+            output,
+            max_bytes,
+        } => get(&pds, &repo, &cid, &output, max_bytes, out),
         BlobCommand::Upload { pds, file, mime } => {
             let mime = mime.unwrap_or_else(|| guess_mime(&file).to_owned());
             // Check the file before asking for a session, so that a typo is reported as such.
@@ -55,6 +84,105 @@ pub fn run(command: BlobCommand, out: &Output) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+/// Downloads blob `cid` of `repo` to `output`, refusing bytes that do not match the CID.
+fn get(
+    pds: &PdsArg,
+    repo: &str,
+    cid: &str,
+    output: &str,
+    max_bytes: u64,
+    out: &Output,
+) -> Result<(), Failure> {
+    let repo: atdata_core::AtIdentifier = repo
+        .parse()
+        .map_err(|e| Failure::Usage(format!("REPO {repo:?}: {e}")))?;
+    let cid: atdata_core::Cid = cid
+        .parse()
+        .map_err(|e| Failure::Usage(format!("CID {cid:?}: {e}")))?;
+    let remote = Remote::connect_with(pds, |builder| {
+        builder
+            .max_download_size(max_bytes)
+            .max_response_size(max_bytes.min(MAX_IN_MEMORY))
+    })?;
+    let did = match repo {
+        atdata_core::AtIdentifier::Did(did) => did,
+        atdata_core::AtIdentifier::Handle(handle) => {
+            let request = atdata_client::com::atproto::identity::ResolveHandle::new(handle);
+            remote
+                .block_on(remote.client.send(&request))
+                .map_err(client_failure)?
+                .did
+        }
+    };
+    let mismatch = || {
+        Failure::Invalid(format!(
+            "the bytes the server sent for {cid} do not hash to that CID; nothing was kept"
+        ))
+    };
+    let written = if output == "-" || !super::repo::is_regular_file_or_absent(output) {
+        // In memory, checked before a byte is written: stdout, or a device / FIFO that a
+        // partial download must not be left in (nor removed, as a file would be).
+        let bytes = remote
+            .block_on(remote.client.get_blob(&did, cid))
+            .map_err(client_failure)?;
+        if cid.matches(&bytes) != Some(true) {
+            return Err(mismatch());
+        }
+        if output == "-" {
+            return out.bytes(&bytes);
+        }
+        super::repo::write_existing(output, &bytes)?;
+        bytes.len() as u64
+    } else {
+        let written = remote
+            .block_on(remote.client.get_blob_to_file(&did, cid, output))
+            .map_err(client_failure)?;
+        match file_matches(output, &cid) {
+            Ok(true) => written,
+            Ok(false) => {
+                let _ = std::fs::remove_file(output);
+                return Err(mismatch());
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(output);
+                return Err(Failure::Unreadable(format!("reading back {output}: {e}")));
+            }
+        }
+    };
+    let json = serde_json::json!({
+        "did": did.as_str(),
+        "cid": cid.to_string(),
+        "file": output,
+        "bytes": written,
+    });
+    out.emit(&json, || {
+        format!("wrote blob {cid} to {output}: {written} bytes")
+    })
+}
+
+/// The largest blob `blob get -o -` holds in memory to check it before writing.
+const MAX_IN_MEMORY: u64 = 256 << 20;
+
+/// Whether the file at `path` hashes to `cid` (SHA-256, read in pieces).
+fn file_matches(path: &str, cid: &atdata_core::Cid) -> std::io::Result<bool> {
+    use sha2::Digest as _;
+    use std::io::Read as _;
+    if cid.hash_code() != 0x12 {
+        return Ok(false);
+    }
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buffer = vec![0u8; 64 << 10];
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(hasher.finalize().as_slice() == cid.digest())
 }
 
 /// The MIME type for a file name's extension, for the common kinds; else
@@ -110,5 +238,23 @@ mod tests {
         assert_eq!(guess_mime("README"), "application/octet-stream");
         assert_eq!(guess_mime("-"), "application/octet-stream");
         assert_eq!(guess_mime("x.unknown"), "application/octet-stream");
+    }
+}
+
+#[cfg(test)]
+mod get_tests {
+    use super::*;
+
+    #[test]
+    fn a_file_matches_only_the_cid_of_its_bytes() {
+        let dir = std::env::temp_dir().join(format!("atdata-blob-get-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("blob.bin");
+        let bytes: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
+        std::fs::write(&path, &bytes).unwrap();
+        let path = path.to_str().unwrap();
+        assert!(file_matches(path, &atdata_core::Cid::for_raw(&bytes)).unwrap());
+        assert!(!file_matches(path, &atdata_core::Cid::for_raw(b"other")).unwrap());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -229,7 +229,7 @@ fn emit_exported(
 }
 
 /// Whether `path` is a regular file (through symbolic links) or does not exist yet.
-fn is_regular_file_or_absent(path: &str) -> bool {
+pub(crate) fn is_regular_file_or_absent(path: &str) -> bool {
     match std::fs::metadata(path) {
         Ok(meta) => meta.is_file(),
         Err(e) => e.kind() == std::io::ErrorKind::NotFound,
@@ -238,7 +238,7 @@ fn is_regular_file_or_absent(path: &str) -> bool {
 
 /// Writes `bytes` into the existing non-regular file at `path`, checking the write and the
 /// flush; a failure (a full device, a FIFO nobody reads) is an error, never a silent loss.
-fn write_existing(path: &str, bytes: &[u8]) -> Result<(), Failure> {
+pub(crate) fn write_existing(path: &str, bytes: &[u8]) -> Result<(), Failure> {
     use std::io::Write as _;
     let fail = |e: std::io::Error| Failure::Unwritable(format!("writing {path}: {e}"));
     let mut file = std::fs::OpenOptions::new()
