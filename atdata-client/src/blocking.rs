@@ -112,8 +112,15 @@ fn send_on<R: XrpcRequest>(
 impl ClientBuilder {
     /// Builds a [`blocking::Client`](Client).
     pub fn build_blocking(self) -> Result<Client, BuildError> {
+        // One worker thread, not a current-thread runtime: the HTTP connections a call leaves
+        // in the pool run as tasks on this runtime, and a current-thread runtime only runs
+        // them inside `block_on`. The async client underneath (`as_async`), awaited on the
+        // caller's own runtime, would then reuse a pooled connection nobody drives and hang.
+        // The worker keeps them alive between calls, as reqwest's own blocking client does.
         let runtime = Arc::new(
-            tokio::runtime::Builder::new_current_thread()
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("atdata-blocking")
                 .enable_all()
                 .build()
                 .map_err(BuildError::Runtime)?,

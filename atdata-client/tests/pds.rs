@@ -1096,3 +1096,43 @@ async fn an_expired_access_token_is_refreshed_before_the_call() {
         exported["refreshJwt"].as_str().unwrap_or("")
     );
 }
+
+/// The async client under a blocking one, awaited on a runtime of the caller's: connections the
+/// blocking client pooled must not be tied to its own (idle) runtime, or reusing one would hang.
+#[test]
+fn as_async_of_a_blocking_client_works_on_another_runtime() {
+    let Some(pds) = pds() else { return };
+    let blocking = atdata_client::blocking::Client::new(&pds.url).expect("client");
+    // A call through the blocking client leaves a pooled keep-alive connection behind.
+    blocking
+        .send(&atdata_client::com::atproto::server::DescribeServer::new())
+        .expect("blocking call");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let async_client = blocking.as_async().clone();
+    let outcome = runtime.block_on(async move {
+        let mut answers = Vec::new();
+        for _ in 0..3 {
+            answers.push(
+                tokio::time::timeout(
+                    Duration::from_secs(10),
+                    async_client.send(&atdata_client::com::atproto::server::DescribeServer::new()),
+                )
+                .await,
+            );
+        }
+        answers
+    });
+    for answer in outcome {
+        answer
+            .expect("answered in time on the caller's runtime")
+            .expect("describeServer");
+    }
+    // And the blocking client still works afterwards.
+    blocking
+        .send(&atdata_client::com::atproto::server::DescribeServer::new())
+        .expect("blocking call after");
+}
