@@ -82,6 +82,53 @@ fn generated_crate_builds() {
     assert!(status.success(), "the generated crate builds");
 }
 
+/// A module tree mounted in a binary that uses one type: no warnings (a binary's unused `pub`
+/// items are dead code, and generated trees are mostly unused by any one program).
+#[test]
+fn module_tree_in_a_binary_builds_without_warnings() {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let workspace = workspace.canonicalize().expect("workspace");
+    let out = std::env::temp_dir().join(format!("atdata-generated-bin-{}", std::process::id()));
+    let catalog = edge_config::catalog();
+    let tree = Generator::new(&catalog)
+        .namespaces(["com.example"])
+        .official_externals()
+        .generate()
+        .expect("generate");
+    tree.write_to(out.join("src/lexicons")).expect("write");
+    let core = workspace.join("atdata-core").display().to_string();
+    let api = workspace.join("atdata-api").display().to_string();
+    std::fs::write(
+        out.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"edge-bin\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
+             [dependencies]\natdata-core = {{ path = {core:?} }}\n\
+             atdata-api = {{ path = {api:?}, default-features = false, features = [\"com-atproto\"] }}\n\n[workspace]\n"
+        ),
+    )
+    .expect("manifest");
+    // `deny(warnings)` in the binary itself: the dependencies keep their own flags (and their
+    // build from the workspace's target folder).
+    std::fs::write(
+        out.join("src/main.rs"),
+        "#![deny(warnings)]\nmod lexicons;\nfn main() {\n    println!(\"{}\", lexicons::com::example::edge::post::NSID);\n}\n",
+    )
+    .expect("main.rs");
+    std::fs::copy(workspace.join("Cargo.lock"), out.join("Cargo.lock")).expect("lock file");
+    let output = Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "--offline", "--manifest-path"])
+        .arg(out.join("Cargo.toml"))
+        .env("CARGO_TARGET_DIR", workspace.join("target"))
+        .output()
+        .expect("run cargo");
+    let _ = std::fs::remove_dir_all(&out);
+    assert!(
+        output.status.success(),
+        "the binary builds without warnings: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 #[test]
 fn generate_dir_writes_modules_or_a_crate() {
     let dir = std::env::temp_dir().join(format!("atdata-generate-dir-{}", std::process::id()));
