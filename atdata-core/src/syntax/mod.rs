@@ -279,6 +279,32 @@ pub use record_key::RecordKey;
 pub use tid::Tid;
 pub use uri::{check_uri_syntax, is_valid_uri_syntax, Uri};
 
+/// Checks `s` against the syntax of `kind`, without building the identifier: the one door the
+/// lexicon validator's string formats and `atdata syntax check` both go through, so the three
+/// can never disagree about what is valid.
+///
+/// ```
+/// use atdata_core::syntax::{check, SyntaxKind};
+/// assert!(check(SyntaxKind::Nsid, "ac.foundation.dataset.sampleSchema").is_ok());
+/// let e = check(SyntaxKind::Handle, "not a handle").unwrap_err();
+/// assert_eq!(e.kind(), SyntaxKind::Handle);
+/// ```
+pub fn check(kind: SyntaxKind, s: &str) -> Result<(), SyntaxError> {
+    match kind {
+        SyntaxKind::Did => Did::check(s),
+        SyntaxKind::Handle => Handle::check(s),
+        SyntaxKind::Nsid => Nsid::check(s),
+        SyntaxKind::AtUri => AtUri::check(s),
+        SyntaxKind::AtIdentifier => AtIdentifier::check(s),
+        SyntaxKind::Tid => Tid::new(s).map(drop),
+        SyntaxKind::RecordKey => RecordKey::check(s),
+        SyntaxKind::Datetime => Datetime::check(s),
+        SyntaxKind::Language => Language::check(s),
+        SyntaxKind::Cid => check_cid_syntax(s),
+        SyntaxKind::Uri => check_uri_syntax(s),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::SharedStr;

@@ -4,32 +4,28 @@
 //! subtags), as the lexicon spec asks of validators; `cid` and `uri` are syntax checks, which
 //! is all the spec defines for them.
 
-use atdata_core::syntax::{
-    check_cid_syntax, check_uri_syntax, AtIdentifier, AtUri, Datetime, Did, Handle, Language, Nsid,
-    RecordKey, Tid,
-};
+use atdata_core::syntax::{check, SyntaxKind};
 use atdata_core::SyntaxError;
 
 use crate::schema::StringFormat;
 
-/// Checks `s` against `format`.
-///
-/// Uses core's check-only entry points: the same tested parsers as the identifier types, without
-/// allocating the identifier.
+/// Checks `s` against `format`, through core's one syntax door ([`check`]): the same tested
+/// parsers as the identifier types and `atdata syntax check`, without allocating.
 pub(crate) fn check_format(format: StringFormat, s: &str) -> Result<(), SyntaxError> {
-    match format {
-        StringFormat::AtIdentifier => AtIdentifier::check(s),
-        StringFormat::AtUri => AtUri::check(s),
-        StringFormat::Cid => check_cid_syntax(s),
-        StringFormat::Datetime => Datetime::check(s),
-        StringFormat::Did => Did::check(s),
-        StringFormat::Handle => Handle::check(s),
-        StringFormat::Language => Language::check(s),
-        StringFormat::Nsid => Nsid::check(s),
-        StringFormat::RecordKey => RecordKey::check(s),
-        StringFormat::Tid => Tid::new(s).map(drop),
-        StringFormat::Uri => check_uri_syntax(s),
-    }
+    let kind = match format {
+        StringFormat::AtIdentifier => SyntaxKind::AtIdentifier,
+        StringFormat::AtUri => SyntaxKind::AtUri,
+        StringFormat::Cid => SyntaxKind::Cid,
+        StringFormat::Datetime => SyntaxKind::Datetime,
+        StringFormat::Did => SyntaxKind::Did,
+        StringFormat::Handle => SyntaxKind::Handle,
+        StringFormat::Language => SyntaxKind::Language,
+        StringFormat::Nsid => SyntaxKind::Nsid,
+        StringFormat::RecordKey => SyntaxKind::RecordKey,
+        StringFormat::Tid => SyntaxKind::Tid,
+        StringFormat::Uri => SyntaxKind::Uri,
+    };
+    check(kind, s)
 }
 
 #[cfg(test)]
