@@ -23,22 +23,18 @@
 //! ```
 
 use std::path::Path;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use atdata_core::xrpc::{Body, XrpcMethod, XrpcRequest};
 use atdata_core::{AtIdentifier, AtUri, Blob, Cid, Did, Nsid, RecordKey};
-use futures_util::{Stream, StreamExt as _};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::runtime::Runtime;
 
-use crate::com::atproto::repo::{
-    apply_writes, create_record, delete_record, get_record, list_records, put_record, upload_blob,
-};
+use crate::com::atproto::repo::upload_blob;
 use crate::com::atproto::server::{create_account, create_session, refresh_session};
 use crate::com::atproto::sync::{get_blob, get_repo};
-use crate::records::{self, Page, Record, RecordRef, Write, WriteResult};
+use crate::records::{self, Blocking, Write};
 use crate::{
     Account, BuildError, CallOptions, ClientBuilder, Error, IntoIdentifier, RateLimit, RawResponse,
     Session, SessionChange, SessionError,
@@ -330,10 +326,9 @@ impl Client {
         collection: impl IntoIdentifier<Nsid>,
         record: &T,
     ) -> CreateRecordBuilder<'_> {
-        CreateRecordBuilder {
-            inner: self.inner.create_record(collection, record),
-            runtime: &self.runtime,
-        }
+        self.inner
+            .create_record(collection, record)
+            .with_mode(Blocking(&self.runtime))
     }
 
     /// See [`crate::Client::put_record`].
@@ -343,10 +338,9 @@ impl Client {
         rkey: impl IntoIdentifier<RecordKey>,
         record: &T,
     ) -> PutRecordBuilder<'_> {
-        PutRecordBuilder {
-            inner: self.inner.put_record(collection, rkey, record),
-            runtime: &self.runtime,
-        }
+        self.inner
+            .put_record(collection, rkey, record)
+            .with_mode(Blocking(&self.runtime))
     }
 
     /// See [`crate::Client::get_record`].
@@ -354,10 +348,9 @@ impl Client {
         &self,
         uri: impl IntoIdentifier<AtUri>,
     ) -> GetRecordBuilder<'_, T> {
-        GetRecordBuilder {
-            inner: self.inner.get_record(uri),
-            runtime: &self.runtime,
-        }
+        self.inner
+            .get_record(uri)
+            .with_mode(Blocking(&self.runtime))
     }
 
     /// See [`crate::Client::get_record_at`].
@@ -367,10 +360,9 @@ impl Client {
         collection: impl IntoIdentifier<Nsid>,
         rkey: impl IntoIdentifier<RecordKey>,
     ) -> GetRecordBuilder<'_, T> {
-        GetRecordBuilder {
-            inner: self.inner.get_record_at(repo, collection, rkey),
-            runtime: &self.runtime,
-        }
+        self.inner
+            .get_record_at(repo, collection, rkey)
+            .with_mode(Blocking(&self.runtime))
     }
 
     /// See [`crate::Client::list_records`]; `.iter()` reads every record, page by page.
@@ -378,10 +370,9 @@ impl Client {
         &self,
         collection: impl IntoIdentifier<Nsid>,
     ) -> ListRecordsBuilder<'_, T> {
-        ListRecordsBuilder {
-            inner: self.inner.list_records(collection),
-            runtime: &self.runtime,
-        }
+        self.inner
+            .list_records(collection)
+            .with_mode(Blocking(&self.runtime))
     }
 
     /// See [`crate::Client::delete_record`].
@@ -390,18 +381,40 @@ impl Client {
         collection: impl IntoIdentifier<Nsid>,
         rkey: impl IntoIdentifier<RecordKey>,
     ) -> DeleteRecordBuilder<'_> {
-        DeleteRecordBuilder {
-            inner: self.inner.delete_record(collection, rkey),
-            runtime: &self.runtime,
-        }
+        self.inner
+            .delete_record(collection, rkey)
+            .with_mode(Blocking(&self.runtime))
     }
 
     /// See [`crate::Client::apply_writes`].
     pub fn apply_writes(&self, writes: impl IntoIterator<Item = Write>) -> ApplyWritesBuilder<'_> {
-        ApplyWritesBuilder {
-            inner: self.inner.apply_writes(writes),
-            runtime: &self.runtime,
-        }
+        self.inner
+            .apply_writes(writes)
+            .with_mode(Blocking(&self.runtime))
+    }
+
+    /// See [`crate::Client::create_record_of`].
+    pub fn create_record_of<R: atdata_core::RecordType + Serialize>(
+        &self,
+        record: &R,
+    ) -> CreateRecordBuilder<'_> {
+        self.create_record(R::NSID, record)
+    }
+
+    /// See [`crate::Client::get_record_of`].
+    pub fn get_record_of<R: atdata_core::RecordType + DeserializeOwned + Send + 'static>(
+        &self,
+        repo: impl IntoIdentifier<AtIdentifier>,
+        rkey: impl IntoIdentifier<RecordKey>,
+    ) -> GetRecordBuilder<'_, R> {
+        self.get_record_at(repo, R::NSID, rkey)
+    }
+
+    /// See [`crate::Client::list_records_of`].
+    pub fn list_records_of<R: atdata_core::RecordType + DeserializeOwned + Send + 'static>(
+        &self,
+    ) -> ListRecordsBuilder<'_, R> {
+        self.list_records(R::NSID)
     }
 
     /// See [`crate::Client::upload_blob`].
@@ -459,265 +472,17 @@ impl Client {
     }
 }
 
-/// [`Client::create_record`]'s settings; see [`records::CreateRecordBuilder`].
-#[must_use = "nothing is sent until `.send()`"]
-pub struct CreateRecordBuilder<'a> {
-    inner: records::CreateRecordBuilder<'a>,
-    runtime: &'a Runtime,
-}
-
-impl CreateRecordBuilder<'_> {
-    /// See [`records::CreateRecordBuilder::repo`].
-    pub fn repo(self, repo: impl IntoIdentifier<AtIdentifier>) -> Self {
-        Self {
-            inner: self.inner.repo(repo),
-            ..self
-        }
-    }
-
-    /// See [`records::CreateRecordBuilder::rkey`].
-    pub fn rkey(self, rkey: impl IntoIdentifier<RecordKey>) -> Self {
-        Self {
-            inner: self.inner.rkey(rkey),
-            ..self
-        }
-    }
-
-    /// See [`records::CreateRecordBuilder::validate`].
-    pub fn validate(self, validate: impl Into<Option<bool>>) -> Self {
-        Self {
-            inner: self.inner.validate(validate),
-            ..self
-        }
-    }
-
-    /// See [`records::CreateRecordBuilder::swap_commit`].
-    pub fn swap_commit(self, commit: Cid) -> Self {
-        Self {
-            inner: self.inner.swap_commit(commit),
-            ..self
-        }
-    }
-
-    /// Sends the call.
-    pub fn send(self) -> Result<RecordRef, Error<create_record::Error>> {
-        self.runtime.block_on(self.inner.send())
-    }
-}
-
-/// [`Client::put_record`]'s settings; see [`records::PutRecordBuilder`].
-#[must_use = "nothing is sent until `.send()`"]
-pub struct PutRecordBuilder<'a> {
-    inner: records::PutRecordBuilder<'a>,
-    runtime: &'a Runtime,
-}
-
-impl PutRecordBuilder<'_> {
-    /// See [`records::PutRecordBuilder::repo`].
-    pub fn repo(self, repo: impl IntoIdentifier<AtIdentifier>) -> Self {
-        Self {
-            inner: self.inner.repo(repo),
-            ..self
-        }
-    }
-
-    /// See [`records::PutRecordBuilder::validate`].
-    pub fn validate(self, validate: impl Into<Option<bool>>) -> Self {
-        Self {
-            inner: self.inner.validate(validate),
-            ..self
-        }
-    }
-
-    /// See [`records::PutRecordBuilder::swap_record`].
-    pub fn swap_record(self, cid: Option<Cid>) -> Self {
-        Self {
-            inner: self.inner.swap_record(cid),
-            ..self
-        }
-    }
-
-    /// See [`records::PutRecordBuilder::swap_commit`].
-    pub fn swap_commit(self, commit: Cid) -> Self {
-        Self {
-            inner: self.inner.swap_commit(commit),
-            ..self
-        }
-    }
-
-    /// Sends the call.
-    pub fn send(self) -> Result<RecordRef, Error<put_record::Error>> {
-        self.runtime.block_on(self.inner.send())
-    }
-}
-
-/// [`Client::get_record`]'s settings; see [`records::GetRecordBuilder`].
-#[must_use = "nothing is sent until `.send()`"]
-pub struct GetRecordBuilder<'a, T> {
-    inner: records::GetRecordBuilder<'a, T>,
-    runtime: &'a Runtime,
-}
-
-impl<T: DeserializeOwned + Send + 'static> GetRecordBuilder<'_, T> {
-    /// See [`records::GetRecordBuilder::cid`].
-    pub fn cid(self, cid: Cid) -> Self {
-        Self {
-            inner: self.inner.cid(cid),
-            ..self
-        }
-    }
-
-    /// Sends the call.
-    pub fn send(self) -> Result<Record<T>, Error<get_record::Error>> {
-        self.runtime.block_on(self.inner.send())
-    }
-}
-
-/// [`Client::list_records`]'s settings; see [`records::ListRecordsBuilder`].
-#[must_use = "nothing is sent until `.page()` or `.iter()`"]
-pub struct ListRecordsBuilder<'a, T> {
-    inner: records::ListRecordsBuilder<'a, T>,
-    runtime: &'a Runtime,
-}
-
-impl<'a, T: DeserializeOwned + Send + 'static> ListRecordsBuilder<'a, T> {
-    /// See [`records::ListRecordsBuilder::repo`].
-    pub fn repo(self, repo: impl IntoIdentifier<AtIdentifier>) -> Self {
-        Self {
-            inner: self.inner.repo(repo),
-            ..self
-        }
-    }
-
-    /// See [`records::ListRecordsBuilder::limit`].
-    pub fn limit(self, limit: u8) -> Self {
-        Self {
-            inner: self.inner.limit(limit),
-            ..self
-        }
-    }
-
-    /// See [`records::ListRecordsBuilder::reverse`].
-    pub fn reverse(self, reverse: bool) -> Self {
-        Self {
-            inner: self.inner.reverse(reverse),
-            ..self
-        }
-    }
-
-    /// See [`records::ListRecordsBuilder::cursor`].
-    pub fn cursor(self, cursor: impl Into<String>) -> Self {
-        Self {
-            inner: self.inner.cursor(cursor),
-            ..self
-        }
-    }
-
-    /// One page.
-    pub fn page(self) -> Result<Page<T>, Error<list_records::Error>> {
-        self.runtime.block_on(self.inner.page())
-    }
-
-    /// Every record, fetching pages as the iterator is read. An error ends the iteration
-    /// after it is returned.
-    pub fn iter(self) -> RecordIter<'a, T> {
-        RecordIter {
-            stream: Box::pin(self.inner.stream()),
-            runtime: self.runtime,
-        }
-    }
-}
-
-type RecordStream<T> =
-    Pin<Box<dyn Stream<Item = Result<Record<T>, Error<list_records::Error>>> + Send>>;
-
-/// The records of [`ListRecordsBuilder::iter`].
-#[must_use = "iterators do nothing unless read"]
-pub struct RecordIter<'a, T> {
-    stream: RecordStream<T>,
-    runtime: &'a Runtime,
-}
-
-impl<T> Iterator for RecordIter<'_, T> {
-    type Item = Result<Record<T>, Error<list_records::Error>>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        self.runtime.block_on(self.stream.next())
-    }
-}
-
-/// [`Client::delete_record`]'s settings; see [`records::DeleteRecordBuilder`].
-#[must_use = "nothing is sent until `.send()`"]
-pub struct DeleteRecordBuilder<'a> {
-    inner: records::DeleteRecordBuilder<'a>,
-    runtime: &'a Runtime,
-}
-
-impl DeleteRecordBuilder<'_> {
-    /// See [`records::DeleteRecordBuilder::repo`].
-    pub fn repo(self, repo: impl IntoIdentifier<AtIdentifier>) -> Self {
-        Self {
-            inner: self.inner.repo(repo),
-            ..self
-        }
-    }
-
-    /// See [`records::DeleteRecordBuilder::swap_record`].
-    pub fn swap_record(self, cid: Cid) -> Self {
-        Self {
-            inner: self.inner.swap_record(cid),
-            ..self
-        }
-    }
-
-    /// See [`records::DeleteRecordBuilder::swap_commit`].
-    pub fn swap_commit(self, commit: Cid) -> Self {
-        Self {
-            inner: self.inner.swap_commit(commit),
-            ..self
-        }
-    }
-
-    /// Sends the call.
-    pub fn send(self) -> Result<(), Error<delete_record::Error>> {
-        self.runtime.block_on(self.inner.send())
-    }
-}
-
-/// [`Client::apply_writes`]'s settings; see [`records::ApplyWritesBuilder`].
-#[must_use = "nothing is sent until `.send()`"]
-pub struct ApplyWritesBuilder<'a> {
-    inner: records::ApplyWritesBuilder<'a>,
-    runtime: &'a Runtime,
-}
-
-impl ApplyWritesBuilder<'_> {
-    /// See [`records::ApplyWritesBuilder::repo`].
-    pub fn repo(self, repo: impl IntoIdentifier<AtIdentifier>) -> Self {
-        Self {
-            inner: self.inner.repo(repo),
-            ..self
-        }
-    }
-
-    /// See [`records::ApplyWritesBuilder::validate`].
-    pub fn validate(self, validate: impl Into<Option<bool>>) -> Self {
-        Self {
-            inner: self.inner.validate(validate),
-            ..self
-        }
-    }
-
-    /// See [`records::ApplyWritesBuilder::swap_commit`].
-    pub fn swap_commit(self, commit: Cid) -> Self {
-        Self {
-            inner: self.inner.swap_commit(commit),
-            ..self
-        }
-    }
-
-    /// Sends the call.
-    pub fn send(self) -> Result<Vec<WriteResult>, Error<apply_writes::Error>> {
-        self.runtime.block_on(self.inner.send())
-    }
-}
+/// The record builders of the blocking client: the async client's, finished with a plain
+/// `.send()` (or `.page()` / `.iter()`) on this client's runtime. Settings are the same methods.
+pub type CreateRecordBuilder<'a> = records::CreateRecordBuilder<'a, Blocking<'a>>;
+/// See [`CreateRecordBuilder`].
+pub type PutRecordBuilder<'a> = records::PutRecordBuilder<'a, Blocking<'a>>;
+/// See [`CreateRecordBuilder`].
+pub type GetRecordBuilder<'a, T> = records::GetRecordBuilder<'a, T, Blocking<'a>>;
+/// See [`CreateRecordBuilder`].
+pub type ListRecordsBuilder<'a, T> = records::ListRecordsBuilder<'a, T, Blocking<'a>>;
+/// See [`CreateRecordBuilder`].
+pub type DeleteRecordBuilder<'a> = records::DeleteRecordBuilder<'a, Blocking<'a>>;
+/// See [`CreateRecordBuilder`].
+pub type ApplyWritesBuilder<'a> = records::ApplyWritesBuilder<'a, Blocking<'a>>;
+pub use records::RecordIter;

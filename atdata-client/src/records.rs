@@ -170,6 +170,7 @@ impl Client {
         let collection = arg("collection", collection);
         CreateRecordBuilder {
             client: self,
+            mode: Async,
             record: record_value(record, &collection),
             collection,
             repo: None,
@@ -226,6 +227,7 @@ impl Client {
         let collection = arg("collection", collection);
         PutRecordBuilder {
             client: self,
+            mode: Async,
             record: record_value(record, &collection),
             collection,
             rkey: arg("rkey", rkey),
@@ -252,6 +254,7 @@ impl Client {
         });
         GetRecordBuilder {
             client: self,
+            mode: Async,
             location,
             cid: None,
             _type: PhantomData,
@@ -274,6 +277,7 @@ impl Client {
         })();
         GetRecordBuilder {
             client: self,
+            mode: Async,
             location,
             cid: None,
             _type: PhantomData,
@@ -288,6 +292,7 @@ impl Client {
     ) -> ListRecordsBuilder<'_, T> {
         ListRecordsBuilder {
             client: self,
+            mode: Async,
             collection: arg("collection", collection),
             repo: None,
             limit: None,
@@ -307,6 +312,7 @@ impl Client {
     ) -> DeleteRecordBuilder<'_> {
         DeleteRecordBuilder {
             client: self,
+            mode: Async,
             collection: arg("collection", collection),
             rkey: arg("rkey", rkey),
             repo: None,
@@ -336,6 +342,7 @@ impl Client {
     pub fn apply_writes(&self, writes: impl IntoIterator<Item = Write>) -> ApplyWritesBuilder<'_> {
         ApplyWritesBuilder {
             client: self,
+            mode: Async,
             writes: writes.into_iter().collect(),
             repo: None,
             validate: self.validate(),
@@ -345,22 +352,55 @@ impl Client {
 }
 
 /// Makes a builder awaitable: `.await` is `.send().await`.
-macro_rules! awaitable {
+/// Gives a builder its two ways to finish: `.send().await` / `.await` in [`Async`] mode, and
+/// a plain `.send()` in [`Blocking`] mode (the blocking client's builders), both running the
+/// one `run` the builder defines. Settings are written once, for every mode.
+macro_rules! finish {
     ($builder:ident<'a $(, $t:ident)?>, $output:ty $(, where $($bound:tt)+)?) => {
-        impl<'a $(, $t)?> IntoFuture for $builder<'a $(, $t)?> $(where $($bound)+)? {
+        impl<'a $(, $t)?> $builder<'a $(, $t)?, Async> $(where $($bound)+)? {
+            /// Sends the call.
+            pub async fn send(self) -> $output {
+                self.run().await
+            }
+        }
+        impl<'a $(, $t)?> $builder<'a $(, $t)?, Blocking<'a>> $(where $($bound)+)? {
+            /// Sends the call and waits for the answer.
+            pub fn send(self) -> $output {
+                let runtime = self.mode.0;
+                runtime.block_on(self.run())
+            }
+        }
+        impl<'a $(, $t)?> IntoFuture for $builder<'a $(, $t)?, Async> $(where $($bound)+)? {
             type Output = $output;
             type IntoFuture = Pin<Box<dyn Future<Output = $output> + Send + 'a>>;
             fn into_future(self) -> Self::IntoFuture {
-                Box::pin(self.send())
+                Box::pin(self.run())
             }
         }
     };
 }
 
+/// How a record builder's call runs: awaited on the caller's runtime. The mode of
+/// [`Client`]'s builders (the default type parameter).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Async;
+
+/// How a record builder's call runs: to completion on a
+/// [`blocking::Client`](crate::blocking::Client)'s own runtime, with a plain `.send()`.
+#[derive(Clone, Copy)]
+pub struct Blocking<'r>(pub(crate) &'r tokio::runtime::Runtime);
+
+impl std::fmt::Debug for Blocking<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Blocking")
+    }
+}
+
 /// [`Client::create_record`]'s settings.
 #[must_use = "nothing is sent until the builder is awaited"]
-pub struct CreateRecordBuilder<'a> {
+pub struct CreateRecordBuilder<'a, M = Async> {
     client: &'a Client,
+    mode: M,
     collection: Result<Nsid, Error>,
     record: Result<Value, Error>,
     repo: Option<Result<AtIdentifier, Error>>,
@@ -369,7 +409,7 @@ pub struct CreateRecordBuilder<'a> {
     swap_commit: Option<Cid>,
 }
 
-impl CreateRecordBuilder<'_> {
+impl<M: Send> CreateRecordBuilder<'_, M> {
     /// Writes to this repository instead of the logged-in account's.
     pub fn repo(mut self, repo: impl IntoIdentifier<AtIdentifier>) -> Self {
         self.repo = Some(arg("repo", repo));
@@ -395,8 +435,7 @@ impl CreateRecordBuilder<'_> {
         self
     }
 
-    /// Sends the call.
-    pub async fn send(self) -> Result<RecordRef, Error<create_record::Error>> {
+    async fn run(self) -> Result<RecordRef, Error<create_record::Error>> {
         let nsid = create_record::NSID;
         let request = (|| {
             let mut request = crate::com::atproto::repo::CreateRecord::new(
@@ -418,12 +457,13 @@ impl CreateRecordBuilder<'_> {
     }
 }
 
-awaitable!(CreateRecordBuilder<'a>, Result<RecordRef, Error<create_record::Error>>);
+finish!(CreateRecordBuilder<'a>, Result<RecordRef, Error<create_record::Error>>);
 
 /// [`Client::put_record`]'s settings.
 #[must_use = "nothing is sent until the builder is awaited"]
-pub struct PutRecordBuilder<'a> {
+pub struct PutRecordBuilder<'a, M = Async> {
     client: &'a Client,
+    mode: M,
     collection: Result<Nsid, Error>,
     rkey: Result<RecordKey, Error>,
     record: Result<Value, Error>,
@@ -433,7 +473,7 @@ pub struct PutRecordBuilder<'a> {
     swap_commit: Option<Cid>,
 }
 
-impl PutRecordBuilder<'_> {
+impl<M: Send> PutRecordBuilder<'_, M> {
     /// Writes to this repository instead of the logged-in account's.
     pub fn repo(mut self, repo: impl IntoIdentifier<AtIdentifier>) -> Self {
         self.repo = Some(arg("repo", repo));
@@ -459,8 +499,7 @@ impl PutRecordBuilder<'_> {
         self
     }
 
-    /// Sends the call.
-    pub async fn send(self) -> Result<RecordRef, Error<put_record::Error>> {
+    async fn run(self) -> Result<RecordRef, Error<put_record::Error>> {
         let nsid = put_record::NSID;
         let request = (|| {
             let mut request = crate::com::atproto::repo::PutRecord::new(
@@ -483,26 +522,26 @@ impl PutRecordBuilder<'_> {
     }
 }
 
-awaitable!(PutRecordBuilder<'a>, Result<RecordRef, Error<put_record::Error>>);
+finish!(PutRecordBuilder<'a>, Result<RecordRef, Error<put_record::Error>>);
 
 /// [`Client::get_record`]'s settings.
 #[must_use = "nothing is sent until the builder is awaited"]
-pub struct GetRecordBuilder<'a, T> {
+pub struct GetRecordBuilder<'a, T, M = Async> {
     client: &'a Client,
+    mode: M,
     location: Result<(AtIdentifier, Nsid, RecordKey), Error>,
     cid: Option<Cid>,
     _type: PhantomData<fn() -> T>,
 }
 
-impl<T: DeserializeOwned> GetRecordBuilder<'_, T> {
+impl<T: DeserializeOwned, M: Send> GetRecordBuilder<'_, T, M> {
     /// Asks for this version of the record (the server may not keep old versions).
     pub fn cid(mut self, cid: Cid) -> Self {
         self.cid = Some(cid);
         self
     }
 
-    /// Sends the call.
-    pub async fn send(self) -> Result<Record<T>, Error<get_record::Error>> {
+    async fn run(self) -> Result<Record<T>, Error<get_record::Error>> {
         let (repo, collection, rkey) = self.location.map_err(Error::typed)?;
         let mut request = crate::com::atproto::repo::GetRecord::new(repo, collection, rkey);
         request.params.cid = self.cid;
@@ -515,12 +554,13 @@ impl<T: DeserializeOwned> GetRecordBuilder<'_, T> {
     }
 }
 
-awaitable!(GetRecordBuilder<'a, T>, Result<Record<T>, Error<get_record::Error>>, where T: DeserializeOwned + Send + 'a);
+finish!(GetRecordBuilder<'a, T>, Result<Record<T>, Error<get_record::Error>>, where T: DeserializeOwned + Send + 'a);
 
 /// [`Client::list_records`]'s settings.
 #[must_use = "nothing is sent until `.page()` or `.stream()`"]
-pub struct ListRecordsBuilder<'a, T> {
+pub struct ListRecordsBuilder<'a, T, M = Async> {
     client: &'a Client,
+    mode: M,
     collection: Result<Nsid, Error>,
     repo: Option<Result<AtIdentifier, Error>>,
     limit: Option<i64>,
@@ -530,7 +570,7 @@ pub struct ListRecordsBuilder<'a, T> {
     _type: PhantomData<fn() -> T>,
 }
 
-impl<T: DeserializeOwned + Send + 'static> ListRecordsBuilder<'_, T> {
+impl<T: DeserializeOwned + Send + 'static, M: Send> ListRecordsBuilder<'_, T, M> {
     /// Whether a record that does not fit `T` fails the listing ([`Error::RecordDecode`],
     /// naming it). Off by default: such records are left out, logged with `tracing` and named
     /// in [`Page::skipped`], so one odd record does not end a whole listing.
@@ -573,18 +613,14 @@ impl<T: DeserializeOwned + Send + 'static> ListRecordsBuilder<'_, T> {
         Ok(request)
     }
 
-    /// Sends one call: one page.
-    pub async fn page(self) -> Result<Page<T>, Error<list_records::Error>> {
+    async fn page_run(self) -> Result<Page<T>, Error<list_records::Error>> {
         let client = self.client;
         let strict = self.strict;
         let request = self.into_request().map_err(Error::typed)?;
         fetch_page(client, &request, strict).await
     }
 
-    /// Every record from the cursor on, fetching pages as the stream is read. An error ends
-    /// the stream after it is yielded. The stream is pinned already (`Unpin`), so a plain
-    /// `while let Some(record) = stream.try_next().await? { … }` reads it.
-    pub fn stream(
+    fn stream_run(
         mut self,
     ) -> impl Stream<Item = Result<Record<T>, Error<list_records::Error>>> + Send + Unpin + 'static
     {
@@ -628,6 +664,152 @@ impl<T: DeserializeOwned + Send + 'static> ListRecordsBuilder<'_, T> {
                 }
             },
         ))
+    }
+}
+
+impl<'a, T: DeserializeOwned + Send + 'static> ListRecordsBuilder<'a, T, Async> {
+    /// Sends one call: one page.
+    pub async fn page(self) -> Result<Page<T>, Error<list_records::Error>> {
+        self.page_run().await
+    }
+
+    /// Every record from the cursor on, fetching pages as the stream is read. An error ends
+    /// the stream after it is yielded. The stream is pinned already (`Unpin`), so a plain
+    /// `while let Some(record) = stream.try_next().await? { … }` reads it.
+    pub fn stream(
+        self,
+    ) -> impl Stream<Item = Result<Record<T>, Error<list_records::Error>>> + Send + Unpin + 'static
+    {
+        self.stream_run()
+    }
+}
+
+impl<'a, T: DeserializeOwned + Send + 'static> ListRecordsBuilder<'a, T, Blocking<'a>> {
+    /// Sends one call: one page.
+    pub fn page(self) -> Result<Page<T>, Error<list_records::Error>> {
+        let runtime = self.mode.0;
+        runtime.block_on(self.page_run())
+    }
+
+    /// Every record, fetching pages as the iterator is read. An error ends the iteration after
+    /// it is returned.
+    pub fn iter(self) -> RecordIter<'a, T> {
+        let runtime = self.mode.0;
+        RecordIter {
+            stream: Box::pin(self.stream_run()),
+            runtime,
+        }
+    }
+}
+
+type RecordStream<T> =
+    Pin<Box<dyn Stream<Item = Result<Record<T>, Error<list_records::Error>>> + Send>>;
+
+/// The records of a blocking client's [`ListRecordsBuilder::iter`].
+#[must_use = "iterators do nothing unless read"]
+pub struct RecordIter<'a, T> {
+    stream: RecordStream<T>,
+    runtime: &'a tokio::runtime::Runtime,
+}
+
+impl<T> Iterator for RecordIter<'_, T> {
+    type Item = Result<Record<T>, Error<list_records::Error>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        use futures_util::StreamExt as _;
+        self.runtime.block_on(self.stream.next())
+    }
+}
+
+impl<'a, M> CreateRecordBuilder<'a, M> {
+    /// The same settings, finished in another mode.
+    pub(crate) fn with_mode<N>(self, mode: N) -> CreateRecordBuilder<'a, N> {
+        CreateRecordBuilder {
+            mode,
+            client: self.client,
+            collection: self.collection,
+            record: self.record,
+            repo: self.repo,
+            rkey: self.rkey,
+            validate: self.validate,
+            swap_commit: self.swap_commit,
+        }
+    }
+}
+
+impl<'a, M> PutRecordBuilder<'a, M> {
+    /// The same settings, finished in another mode.
+    pub(crate) fn with_mode<N>(self, mode: N) -> PutRecordBuilder<'a, N> {
+        PutRecordBuilder {
+            mode,
+            client: self.client,
+            collection: self.collection,
+            rkey: self.rkey,
+            record: self.record,
+            repo: self.repo,
+            validate: self.validate,
+            swap_record: self.swap_record,
+            swap_commit: self.swap_commit,
+        }
+    }
+}
+
+impl<'a, T, M> GetRecordBuilder<'a, T, M> {
+    /// The same settings, finished in another mode.
+    pub(crate) fn with_mode<N>(self, mode: N) -> GetRecordBuilder<'a, T, N> {
+        GetRecordBuilder {
+            mode,
+            client: self.client,
+            location: self.location,
+            cid: self.cid,
+            _type: self._type,
+        }
+    }
+}
+
+impl<'a, T, M> ListRecordsBuilder<'a, T, M> {
+    /// The same settings, finished in another mode.
+    pub(crate) fn with_mode<N>(self, mode: N) -> ListRecordsBuilder<'a, T, N> {
+        ListRecordsBuilder {
+            mode,
+            client: self.client,
+            collection: self.collection,
+            repo: self.repo,
+            limit: self.limit,
+            reverse: self.reverse,
+            cursor: self.cursor,
+            strict: self.strict,
+            _type: self._type,
+        }
+    }
+}
+
+impl<'a, M> DeleteRecordBuilder<'a, M> {
+    /// The same settings, finished in another mode.
+    pub(crate) fn with_mode<N>(self, mode: N) -> DeleteRecordBuilder<'a, N> {
+        DeleteRecordBuilder {
+            mode,
+            client: self.client,
+            collection: self.collection,
+            rkey: self.rkey,
+            repo: self.repo,
+            swap_record: self.swap_record,
+            swap_commit: self.swap_commit,
+        }
+    }
+}
+
+impl<'a, M> ApplyWritesBuilder<'a, M> {
+    /// The same settings, finished in another mode.
+    pub(crate) fn with_mode<N>(self, mode: N) -> ApplyWritesBuilder<'a, N> {
+        ApplyWritesBuilder {
+            mode,
+            client: self.client,
+            writes: self.writes,
+            repo: self.repo,
+            validate: self.validate,
+            swap_commit: self.swap_commit,
+        }
     }
 }
 
@@ -677,8 +859,9 @@ async fn fetch_page<T: DeserializeOwned>(
 
 /// [`Client::delete_record`]'s settings.
 #[must_use = "nothing is sent until the builder is awaited"]
-pub struct DeleteRecordBuilder<'a> {
+pub struct DeleteRecordBuilder<'a, M = Async> {
     client: &'a Client,
+    mode: M,
     collection: Result<Nsid, Error>,
     rkey: Result<RecordKey, Error>,
     repo: Option<Result<AtIdentifier, Error>>,
@@ -686,7 +869,7 @@ pub struct DeleteRecordBuilder<'a> {
     swap_commit: Option<Cid>,
 }
 
-impl DeleteRecordBuilder<'_> {
+impl<M: Send> DeleteRecordBuilder<'_, M> {
     /// Deletes from this repository instead of the logged-in account's.
     pub fn repo(mut self, repo: impl IntoIdentifier<AtIdentifier>) -> Self {
         self.repo = Some(arg("repo", repo));
@@ -705,8 +888,7 @@ impl DeleteRecordBuilder<'_> {
         self
     }
 
-    /// Sends the call.
-    pub async fn send(self) -> Result<(), Error<delete_record::Error>> {
+    async fn run(self) -> Result<(), Error<delete_record::Error>> {
         let nsid = delete_record::NSID;
         let request = (|| {
             let mut request = crate::com::atproto::repo::DeleteRecord::new(
@@ -723,7 +905,7 @@ impl DeleteRecordBuilder<'_> {
     }
 }
 
-awaitable!(DeleteRecordBuilder<'a>, Result<(), Error<delete_record::Error>>);
+finish!(DeleteRecordBuilder<'a>, Result<(), Error<delete_record::Error>>);
 
 /// One write of [`Client::apply_writes`].
 #[derive(Debug)]
@@ -802,15 +984,16 @@ pub enum WriteResult {
 
 /// [`Client::apply_writes`]'s settings.
 #[must_use = "nothing is sent until the builder is awaited"]
-pub struct ApplyWritesBuilder<'a> {
+pub struct ApplyWritesBuilder<'a, M = Async> {
     client: &'a Client,
+    mode: M,
     writes: Vec<Write>,
     repo: Option<Result<AtIdentifier, Error>>,
     validate: Option<bool>,
     swap_commit: Option<Cid>,
 }
 
-impl ApplyWritesBuilder<'_> {
+impl<M: Send> ApplyWritesBuilder<'_, M> {
     /// Writes to this repository instead of the logged-in account's.
     pub fn repo(mut self, repo: impl IntoIdentifier<AtIdentifier>) -> Self {
         self.repo = Some(arg("repo", repo));
@@ -829,8 +1012,7 @@ impl ApplyWritesBuilder<'_> {
         self
     }
 
-    /// Sends the call. The results come in the order of the writes.
-    pub async fn send(self) -> Result<Vec<WriteResult>, Error<apply_writes::Error>> {
+    async fn run(self) -> Result<Vec<WriteResult>, Error<apply_writes::Error>> {
         let nsid = apply_writes::NSID;
         let request = (|| {
             let writes = self
@@ -866,7 +1048,7 @@ impl ApplyWritesBuilder<'_> {
     }
 }
 
-awaitable!(
+finish!(
     ApplyWritesBuilder<'a>,
     Result<Vec<WriteResult>, Error<apply_writes::Error>>
 );
