@@ -2,7 +2,8 @@
 
 use tokio::io::{AsyncBufRead, AsyncReadExt, BufReader};
 
-use super::{split_owned_section, CarError, CarHeader, ReadOptions};
+use super::framing::{Framing, Varint};
+use super::{CarError, CarHeader, ReadOptions};
 use crate::cid::Cid;
 
 /// The async twin of [`super::CarStreamReader`], for HTTP bodies and sockets.
@@ -10,40 +11,32 @@ use crate::cid::Cid;
 pub struct AsyncCarReader<R> {
     inner: BufReader<R>,
     header: CarHeader,
-    options: ReadOptions,
-    offset: u64,
-    index: u64,
+    framing: Framing,
     failed: bool,
 }
 
+/// Reads a varint; `Ok(None)` on a clean end of input before its first byte.
 async fn read_varint_from<R: AsyncBufRead + Unpin>(
     r: &mut R,
     offset: u64,
     what: &'static str,
 ) -> Result<Option<(u64, usize)>, CarError> {
-    use tokio::io::AsyncReadExt as _;
-    let mut buf = [0u8; 10];
-    let mut n = 0;
+    let mut varint = Varint::default();
     loop {
         let mut byte = [0u8; 1];
-        let got = r.read(&mut byte).await?;
-        if got == 0 {
-            if n == 0 {
+        if r.read(&mut byte).await? == 0 {
+            if varint.is_empty() {
                 return Ok(None);
             }
             return Err(CarError::Truncated { offset, what });
         }
-        buf[n] = byte[0];
-        n += 1;
-        if byte[0] & 0x80 == 0 || n == buf.len() {
-            break;
+        if let Some(done) = varint.push(byte[0], offset)? {
+            return Ok(Some(done));
         }
     }
-    crate::encoding::read_varint(&buf[..n])
-        .map(Some)
-        .map_err(|source| CarError::Varint { offset, source })
 }
 
+/// Reads exactly `len` bytes, growing the buffer as data arrives.
 async fn read_exactly<R: tokio::io::AsyncRead + Unpin>(
     r: &mut R,
     len: u64,
@@ -67,21 +60,20 @@ impl<R: tokio::io::AsyncRead + Unpin> AsyncCarReader<R> {
     /// Reads the header with explicit options.
     pub async fn with_options(reader: R, options: ReadOptions) -> Result<Self, CarError> {
         let mut inner = BufReader::with_capacity(64 << 10, reader);
+        let mut framing = Framing::new(options);
         let (len, used) = read_varint_from(&mut inner, 0, "header length")
             .await?
             .ok_or(CarError::Truncated {
                 offset: 0,
                 what: "header length",
             })?;
-        options.check_header_len(len)?;
-        let bytes = read_exactly(&mut inner, len, used as u64, "header").await?;
-        let header = CarHeader::decode(&bytes)?;
+        let at = framing.header_len(len, used)?;
+        let bytes = read_exactly(&mut inner, len, at, "header").await?;
+        let header = framing.header(used, &bytes)?;
         Ok(AsyncCarReader {
             inner,
             header,
-            options,
-            offset: used as u64 + len,
-            index: 0,
+            framing,
             failed: false,
         })
     }
@@ -103,16 +95,13 @@ impl<R: tokio::io::AsyncRead + Unpin> AsyncCarReader<R> {
     }
 
     async fn read_block(&mut self) -> Result<Option<(Cid, Vec<u8>)>, CarError> {
-        let start = self.offset;
+        let start = self.framing.offset();
         let Some((len, used)) = read_varint_from(&mut self.inner, start, "section length").await?
         else {
             return Ok(None);
         };
-        self.options.check_section_len(len, start)?;
-        let section = read_exactly(&mut self.inner, len, start + used as u64, "section").await?;
-        let (cid, section) = split_owned_section(section, self.index, start, &self.options)?;
-        self.offset = start + used as u64 + len;
-        self.index += 1;
-        Ok(Some((cid, section)))
+        let at = self.framing.section_len(len, used)?;
+        let section = read_exactly(&mut self.inner, len, at, "section").await?;
+        self.framing.section(used, section).map(Some)
     }
 }

@@ -28,6 +28,7 @@
 #[cfg(feature = "tokio")]
 mod async_stream;
 mod error;
+mod framing;
 mod header;
 mod slice;
 mod stream;

@@ -2,7 +2,8 @@
 
 use std::io::{BufRead, BufReader, Read};
 
-use super::{split_owned_section, CarError, CarHeader, ReadOptions};
+use super::framing::{Framing, Varint};
+use super::{CarError, CarHeader, ReadOptions};
 use crate::cid::Cid;
 
 /// A CAR read block by block from a byte stream (a file, a socket, a decompressor).
@@ -22,43 +23,36 @@ use crate::cid::Cid;
 pub struct CarStreamReader<R> {
     inner: BufReader<R>,
     header: CarHeader,
-    options: ReadOptions,
-    offset: u64,
-    index: u64,
+    framing: Framing,
     failed: bool,
 }
 
 /// Reads a varint; `Ok(None)` on a clean end of input before its first byte.
-pub(crate) fn read_varint_from<R: BufRead>(
+fn read_varint_from<R: BufRead>(
     r: &mut R,
     offset: u64,
     what: &'static str,
 ) -> Result<Option<(u64, usize)>, CarError> {
-    let mut buf = [0u8; 10];
-    let mut n = 0;
+    let mut varint = Varint::default();
     loop {
         let mut byte = [0u8; 1];
         match r.read(&mut byte) {
-            Ok(0) if n == 0 => return Ok(None),
+            Ok(0) if varint.is_empty() => return Ok(None),
             Ok(0) => return Err(CarError::Truncated { offset, what }),
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Ok(_) => {
+                if let Some(done) = varint.push(byte[0], offset)? {
+                    return Ok(Some(done));
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e.into()),
         }
-        buf[n] = byte[0];
-        n += 1;
-        if byte[0] & 0x80 == 0 || n == buf.len() {
-            break;
-        }
     }
-    crate::encoding::read_varint(&buf[..n])
-        .map(Some)
-        .map_err(|source| CarError::Varint { offset, source })
 }
 
 /// Reads exactly `len` bytes into a new buffer, growing it as data arrives rather than trusting
 /// `len` for the allocation.
-pub(crate) fn read_exactly<R: Read>(
+fn read_exactly<R: Read>(
     r: &mut R,
     len: u64,
     offset: u64,
@@ -81,20 +75,19 @@ impl<R: Read> CarStreamReader<R> {
     /// Reads the header with explicit options.
     pub fn with_options(reader: R, options: ReadOptions) -> Result<Self, CarError> {
         let mut inner = BufReader::with_capacity(64 << 10, reader);
+        let mut framing = Framing::new(options);
         let (len, used) =
             read_varint_from(&mut inner, 0, "header length")?.ok_or(CarError::Truncated {
                 offset: 0,
                 what: "header length",
             })?;
-        options.check_header_len(len)?;
-        let bytes = read_exactly(&mut inner, len, used as u64, "header")?;
-        let header = CarHeader::decode(&bytes)?;
+        let at = framing.header_len(len, used)?;
+        let bytes = read_exactly(&mut inner, len, at, "header")?;
+        let header = framing.header(used, &bytes)?;
         Ok(CarStreamReader {
             inner,
             header,
-            options,
-            offset: used as u64 + len,
-            index: 0,
+            framing,
             failed: false,
         })
     }
@@ -116,16 +109,13 @@ impl<R: Read> CarStreamReader<R> {
     }
 
     fn read_block(&mut self) -> Result<Option<(Cid, Vec<u8>)>, CarError> {
-        let start = self.offset;
+        let start = self.framing.offset();
         let Some((len, used)) = read_varint_from(&mut self.inner, start, "section length")? else {
             return Ok(None);
         };
-        self.options.check_section_len(len, start)?;
-        let section = read_exactly(&mut self.inner, len, start + used as u64, "section")?;
-        let (cid, section) = split_owned_section(section, self.index, start, &self.options)?;
-        self.offset = start + used as u64 + len;
-        self.index += 1;
-        Ok(Some((cid, section)))
+        let at = self.framing.section_len(len, used)?;
+        let section = read_exactly(&mut self.inner, len, at, "section")?;
+        self.framing.section(used, section).map(Some)
     }
 }
 
