@@ -24,7 +24,7 @@
 //! ```
 
 mod de;
-mod decode;
+pub(crate) mod decode;
 mod encode;
 mod error;
 mod ser;

@@ -6,7 +6,9 @@
 //! re-encodes to the same bytes, so a node's CID is a function of its decoded form.
 
 use super::error::MstError;
+use crate::cbor::decode::Reader;
 use crate::cbor::write_head;
+use crate::cbor::{DecodeError, DecodeErrorKind};
 use crate::cid::Cid;
 
 /// Most entries a decoded node may hold.
@@ -59,10 +61,10 @@ impl NodeData {
     /// Strictly decodes a node block (see the module docs for what is rejected). Nodes with more
     /// than [`MAX_NODE_ENTRIES`] entries are refused.
     pub fn decode(bytes: &[u8]) -> Result<NodeData, MstError> {
-        let mut r = Cursor { buf: bytes, pos: 0 };
+        let mut r = Cursor::new(bytes);
         r.expect_head(5, 2, "expected a map of 2 (`e`, `l`)")?;
         r.expect_key(b'e')?;
-        let at = r.pos;
+        let at = r.pos();
         let count = r.head_of(4, "expected `e` to be an array")?;
         if count > MAX_NODE_ENTRIES as u64 {
             return Err(r.err_at(at, "more entries than MAX_NODE_ENTRIES"));
@@ -74,7 +76,7 @@ impl NodeData {
             r.expect_key(b'k')?;
             let key_suffix = r.bytes()?.to_vec();
             r.expect_key(b'p')?;
-            let at = r.pos;
+            let at = r.pos();
             let p = r.head_of(0, "expected `p` to be an unsigned integer")?;
             let prefix_len =
                 usize::try_from(p).map_err(|_| r.err_at(at, "prefix length out of range"))?;
@@ -91,8 +93,8 @@ impl NodeData {
         }
         r.expect_key(b'l')?;
         let left = r.link_or_null()?;
-        if r.pos != bytes.len() {
-            return Err(r.err_at(r.pos, "trailing bytes after the node"));
+        if r.pos() != bytes.len() {
+            return Err(r.err_at(r.pos(), "trailing bytes after the node"));
         }
         Ok(NodeData { left, entries })
     }
@@ -161,85 +163,72 @@ pub(crate) fn write_node_end(out: &mut Vec<u8>, left: Option<&Cid>) {
     write_link_or_null(out, left);
 }
 
-/// A strict reader over the fixed node shape.
+/// The fixed node shape, read through the strict DAG-CBOR reader every other decoder in the
+/// crate uses ([`Reader`]): heads, lengths and links get the same checks (shortest form, no
+/// indefinite lengths, bounded lengths, tag 42 over a 0x00-prefixed CID) and only the shape
+/// is checked here.
 struct Cursor<'a> {
-    buf: &'a [u8],
-    pos: usize,
+    r: Reader<'a>,
+}
+
+/// The fixed reason for a reader error (node errors carry `&'static str` reasons).
+fn reason(kind: &DecodeErrorKind) -> &'static str {
+    match kind {
+        DecodeErrorKind::UnexpectedEnd | DecodeErrorKind::TooLong => {
+            "length runs past the end of input"
+        }
+        DecodeErrorKind::NotShortest => "integer or length not in shortest form",
+        DecodeErrorKind::IndefiniteLength | DecodeErrorKind::Reserved => {
+            "indefinite length or reserved value"
+        }
+        DecodeErrorKind::BadLink(_) | DecodeErrorKind::UnsupportedCodec(_) => {
+            "link holds an invalid CID"
+        }
+        _ => "not canonical DAG-CBOR",
+    }
 }
 
 impl<'a> Cursor<'a> {
+    fn new(buf: &'a [u8]) -> Self {
+        Cursor {
+            r: Reader::new(buf),
+        }
+    }
+
+    fn pos(&self) -> usize {
+        self.r.pos
+    }
+
     #[cold]
     fn err_at(&self, offset: usize, reason: &'static str) -> MstError {
         MstError::Malformed { offset, reason }
     }
 
-    fn byte(&mut self) -> Result<u8, MstError> {
-        let b = *self
-            .buf
-            .get(self.pos)
-            .ok_or_else(|| self.err_at(self.pos, "unexpected end of input"))?;
-        self.pos += 1;
-        Ok(b)
-    }
-
-    fn take(&mut self, n: usize) -> Result<&'a [u8], MstError> {
-        let end = self
-            .pos
-            .checked_add(n)
-            .filter(|&end| end <= self.buf.len())
-            .ok_or_else(|| self.err_at(self.pos, "length runs past the end of input"))?;
-        let s = &self.buf[self.pos..end];
-        self.pos = end;
-        Ok(s)
-    }
-
-    /// Reads a head, returning (major type, argument), rejecting non-shortest forms, reserved
-    /// values and indefinite lengths.
-    fn head(&mut self) -> Result<(u8, u64), MstError> {
-        let start = self.pos;
-        let b = self.byte()?;
-        let major = b >> 5;
-        let info = b & 0x1f;
-        let (arg, min) = match info {
-            0..=23 => (u64::from(info), 0),
-            24 => (u64::from(self.byte()?), 24),
-            25 => {
-                let s = self.take(2)?;
-                (u64::from(u16::from_be_bytes([s[0], s[1]])), 0x100)
-            }
-            26 => {
-                let s = self.take(4)?;
-                (
-                    u64::from(u32::from_be_bytes([s[0], s[1], s[2], s[3]])),
-                    0x1_0000,
-                )
-            }
-            27 => {
-                let s = self.take(8)?;
-                let mut a = [0u8; 8];
-                a.copy_from_slice(s);
-                (u64::from_be_bytes(a), 0x1_0000_0000)
-            }
-            _ => return Err(self.err_at(start, "indefinite length or reserved value")),
-        };
-        if arg < min {
-            return Err(self.err_at(start, "integer or length not in shortest form"));
+    #[cold]
+    fn cbor(e: DecodeError) -> MstError {
+        MstError::Malformed {
+            offset: e.offset(),
+            reason: reason(e.kind()),
         }
-        Ok((major, arg))
+    }
+
+    fn take(&mut self, n: u64) -> Result<&'a [u8], MstError> {
+        let start = self.r.pos;
+        self.r.take(n, start).map_err(Self::cbor)
     }
 
     /// Reads a head of the given major type and returns its argument.
     fn head_of(&mut self, major: u8, reason: &'static str) -> Result<u64, MstError> {
-        let start = self.pos;
-        match self.head()? {
+        let start = self.pos();
+        match self.r.head().map_err(Self::cbor)? {
             (m, arg) if m == major => Ok(arg),
             _ => Err(self.err_at(start, reason)),
         }
     }
 
     fn expect_head(&mut self, major: u8, arg: u64, reason: &'static str) -> Result<(), MstError> {
-        let start = self.pos;
-        if self.head()? != (major, arg) {
+        let start = self.pos();
+        if self.r.head().map_err(Self::cbor)? != (major, arg) {
             return Err(self.err_at(start, reason));
         }
         Ok(())
@@ -247,7 +236,7 @@ impl<'a> Cursor<'a> {
 
     /// Expects the one-letter text key `name` (the only keys a node has).
     fn expect_key(&mut self, name: u8) -> Result<(), MstError> {
-        let start = self.pos;
+        let start = self.pos();
         let reason = match name {
             b'e' => "expected key `e`",
             b'l' => "expected key `l`",
@@ -264,32 +253,23 @@ impl<'a> Cursor<'a> {
 
     fn bytes(&mut self) -> Result<&'a [u8], MstError> {
         let len = self.head_of(2, "expected `k` to be a byte string")?;
-        let len = usize::try_from(len)
-            .map_err(|_| self.err_at(self.pos, "length runs past the end of input"))?;
         self.take(len)
     }
 
     fn link(&mut self) -> Result<Cid, MstError> {
-        let start = self.pos;
+        let start = self.pos();
         if self.take(2).ok() != Some(&[0xd8, 42][..]) {
             return Err(self.err_at(start, "expected a CID link (tag 42)"));
         }
-        let at = self.pos;
-        let len = self.head_of(2, "expected the link to be a byte string")?;
-        let len = usize::try_from(len)
-            .map_err(|_| self.err_at(at, "length runs past the end of input"))?;
-        let bytes = self.take(len)?;
-        match bytes.split_first() {
-            Some((0, cid)) => {
-                Cid::from_bytes(cid).map_err(|_| self.err_at(at, "link holds an invalid CID"))
-            }
-            _ => Err(self.err_at(at, "link bytes lack the 0x00 multibase prefix")),
-        }
+        self.r
+            .link(start)
+            .map(|cid| cid.to_cid())
+            .map_err(Self::cbor)
     }
 
     fn link_or_null(&mut self) -> Result<Option<Cid>, MstError> {
-        if self.buf.get(self.pos) == Some(&0xf6) {
-            self.pos += 1;
+        if self.r.peek().ok() == Some(0xf6) {
+            self.r.pos += 1;
             return Ok(None);
         }
         self.link().map(Some)
@@ -356,5 +336,30 @@ mod tests {
         assert!(NodeData::decode(&[0xa2, 0x61, b'e', 0x9f, 0xff, 0x61, b'l', 0xf6]).is_err());
         // Huge declared array.
         assert!(NodeData::decode(&[0xa2, 0x61, b'e', 0x9a, 0xff, 0xff, 0xff, 0xff]).is_err());
+    }
+
+    #[test]
+    fn reader_errors_keep_their_offset_and_reason() {
+        let reason_at = |bytes: &[u8]| match NodeData::decode(bytes) {
+            Err(MstError::Malformed { offset, reason }) => (offset, reason),
+            other => panic!("expected a malformed node, got {other:?}"),
+        };
+        assert_eq!(
+            reason_at(&[0xa2, 0x61, b'e', 0x98, 0, 0x61, b'l', 0xf6]),
+            (3, "integer or length not in shortest form")
+        );
+        assert_eq!(
+            reason_at(&[0xa2, 0x61, b'e', 0x9f, 0xff, 0x61, b'l', 0xf6]),
+            (3, "indefinite length or reserved value")
+        );
+        // `l` as tag 42 over bytes without the 0x00 prefix, then over a bad CID.
+        assert_eq!(
+            reason_at(&[0xa2, 0x61, b'e', 0x80, 0x61, b'l', 0xd8, 42, 0x42, 1, 2]),
+            (6, "link holds an invalid CID")
+        );
+        assert_eq!(
+            reason_at(&[0xa2, 0x61, b'e', 0x80, 0x61, b'l', 0xd8, 42, 0x42, 0, 2]),
+            (6, "link holds an invalid CID")
+        );
     }
 }
