@@ -28,6 +28,7 @@ pub mod runtime;
 pub mod signing;
 pub mod syntax;
 mod value;
+pub mod value_read;
 mod value_ref;
 mod value_serde;
 pub mod xrpc;
@@ -43,6 +44,7 @@ pub use syntax::{
     AtIdentifier, AtUri, Datetime, Did, Handle, Language, Nsid, RecordKey, SyntaxError, Tid, Uri,
 };
 pub use value::{Map, Value};
+pub use value_read::ReadValue;
 pub use value_ref::ValueRef;
 pub use value_serde::{
     from_value, from_value_json, to_value, ValueDeserializer, ValueError, ValueSerializer,

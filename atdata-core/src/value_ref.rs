@@ -101,8 +101,9 @@ impl<'a> ValueRef<'a> {
         }
     }
 
-    /// Copies into an owned [`Value`].
-    pub fn to_owned(&self) -> Value {
+    /// Copies into an owned [`Value`] (named as [`TapeValue::to_value`](crate::cbor::TapeValue::to_value)
+    /// and [`ReadValue::to_value`](crate::ReadValue::to_value) are).
+    pub fn to_value(&self) -> Value {
         match self {
             ValueRef::Null => Value::Null,
             ValueRef::Bool(b) => Value::Bool(*b),
@@ -110,14 +111,23 @@ impl<'a> ValueRef<'a> {
             ValueRef::String(s) => Value::String((*s).to_owned()),
             ValueRef::Bytes(b) => Value::Bytes(b.to_vec()),
             ValueRef::Link(c) => Value::Link(c.to_cid()),
-            ValueRef::Array(items) => Value::Array(items.iter().map(ValueRef::to_owned).collect()),
+            ValueRef::Array(items) => Value::Array(items.iter().map(ValueRef::to_value).collect()),
             ValueRef::Map(entries) => Value::Map(
                 entries
                     .iter()
-                    .map(|(k, v)| ((*k).to_owned(), v.to_owned()))
+                    .map(|(k, v)| ((*k).to_owned(), v.to_value()))
                     .collect::<Map>(),
             ),
         }
+    }
+
+    /// The old name of [`to_value`](ValueRef::to_value).
+    #[deprecated(
+        since = "0.1.0",
+        note = "renamed to `to_value`, as on every representation"
+    )]
+    pub fn to_owned(&self) -> Value {
+        self.to_value()
     }
 
     /// Decodes strict DAG-CBOR, borrowing from `bytes`.

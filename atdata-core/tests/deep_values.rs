@@ -86,7 +86,7 @@ fn the_deepest_accepted_value_is_safe_on_a_small_stack() {
         for bytes in [nested_arrays(levels), nested_maps(levels)] {
             let value = cbor::decode_ref_with(&bytes, limits).expect("at the ceiling");
             assert_eq!(cbor::encode_ref(&value), bytes);
-            let owned = value.to_owned();
+            let owned = value.to_value();
             assert_eq!(owned.to_dag_cbor(), bytes);
             assert_eq!(ValueRef::from(&owned), value);
             let json = serde_json::to_string(&owned).expect("JSON");

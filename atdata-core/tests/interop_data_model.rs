@@ -70,7 +70,7 @@ fn fixture_case(case: &serde_json::Value) -> Result<(), String> {
     // And via the zero-copy decoder.
     let borrowed =
         atdata_core::ValueRef::from_dag_cbor(&expected_cbor).map_err(|e| e.to_string())?;
-    if borrowed.to_owned() != value || borrowed.to_dag_cbor() != expected_cbor {
+    if borrowed.to_value() != value || borrowed.to_dag_cbor() != expected_cbor {
         return Err("zero-copy decode differs".into());
     }
     Ok(())

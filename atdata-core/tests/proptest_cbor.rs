@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use atdata_core::car::CarReader;
+use atdata_core::ReadValue;
 use atdata_core::{cbor, Cid, Value, ValueRef};
 use proptest::prelude::*;
 
@@ -56,6 +57,19 @@ proptest! {
         prop_assert_eq!(&json, &v.to_json());
         let back: Value = atdata_core::from_value_json(v.clone()).expect("json view to Value");
         prop_assert_eq!(back, v);
+    }
+
+    #[test]
+    fn the_three_representations_read_the_same_through_read_value(v in arb_value()) {
+        let bytes = v.to_dag_cbor();
+        let borrowed = cbor::decode_ref(&bytes).expect("decode_ref");
+        let mut tape = cbor::Tape::new();
+        let taped = tape.decode(&bytes).expect("tape");
+        prop_assert_eq!(&rebuild(&v), &v);
+        prop_assert_eq!(&rebuild(&borrowed), &v);
+        prop_assert_eq!(&rebuild(&taped), &v);
+        prop_assert_eq!(ReadValue::to_value(&taped), v.clone());
+        prop_assert_eq!(ReadValue::type_name(&borrowed), v.type_name());
     }
 
     #[test]
@@ -125,5 +139,33 @@ fn mutated_real_car_never_panics() {
                 let _ = b.decode();
             }
         }
+    }
+}
+
+/// A `Value` rebuilt through the `ReadValue` accessors alone.
+fn rebuild<V: ReadValue>(v: &V) -> Value {
+    match v.kind() {
+        "null" => Value::Null,
+        "boolean" => Value::Bool(v.as_bool().expect("bool")),
+        "integer" => Value::Integer(v.as_integer().expect("integer")),
+        "string" => Value::String(v.as_str().expect("string").to_owned()),
+        "bytes" => Value::Bytes(v.as_bytes().expect("bytes").to_vec()),
+        "cid-link" => Value::Link(v.as_link().expect("link")),
+        "array" => {
+            assert_eq!(v.items().count(), v.len());
+            Value::Array(v.items().map(|item| rebuild(&item)).collect())
+        }
+        "map" => {
+            assert_eq!(v.entries().count(), v.len());
+            for (key, item) in v.entries() {
+                assert_eq!(v.get(key).map(|got| rebuild(&got)), Some(rebuild(&item)));
+            }
+            Value::Map(
+                v.entries()
+                    .map(|(k, item)| (k.to_owned(), rebuild(&item)))
+                    .collect(),
+            )
+        }
+        other => panic!("unknown kind {other}"),
     }
 }

@@ -242,6 +242,7 @@ mod tests {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod get_tests {
     use super::*;
 

@@ -85,7 +85,7 @@ pub fn decode_ref_prefix(bytes: &[u8]) -> Result<(ValueRef<'_>, usize), DecodeEr
 
 /// Strictly decodes one DAG-CBOR value into an owned [`Value`].
 pub fn decode_value(bytes: &[u8]) -> Result<Value, DecodeError> {
-    decode_ref(bytes).map(|v| v.to_owned())
+    decode_ref(bytes).map(|v| v.to_value())
 }
 
 /// A cursor over DAG-CBOR input with the low-level reads both decoders share.
