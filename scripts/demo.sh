@@ -118,6 +118,12 @@ dataset_uri=$(field uri "$dataset")
 
 step "atdata record get $dataset_uri"
 "$atdata" record get "$dataset_uri"
+
+# The shard back from the PDS, checked against its CID, byte for byte what was uploaded.
+shard_cid=$(printf '%s' "$blob" | grep -o '"\$link":"[^"]*"' | head -1 | cut -d'"' -f4)
+step "atdata blob get $did $shard_cid -o shard.jsonl  (checked against the CID)"
+"$atdata" blob get "$did" "$shard_cid" -o "$work/shard.jsonl"
+cmp "$work/samples.jsonl" "$work/shard.jsonl" && echo "the shard matches the uploaded file"
 step "atdata record list $did ac.foundation.dataset.sampleSchema"
 "$atdata" record list "$did" ac.foundation.dataset.sampleSchema
 step "atdata xrpc com.atproto.repo.describeRepo repo=$did  (collections)"
