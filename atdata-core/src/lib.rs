@@ -20,6 +20,9 @@ pub mod car;
 pub mod cbor;
 pub mod cid;
 pub mod did_doc;
+// The base encodings and varints the formats are built from: shared with atdata-crypto, not a
+// promise to users (the `data-encoding`-style crates are the better general-purpose choice).
+#[doc(hidden)]
 pub mod encoding;
 pub mod mst;
 pub mod repo;
