@@ -28,7 +28,7 @@ fn checked_in_output_is_fresh() {
         .expect("read tests/edge");
     assert!(
         differing.is_empty(),
-        "tests/edge is out of date ({differing:?}); run `cargo run -p atdata-codegen --example regen`"
+        "tests/edge is out of date ({differing:?}); run `cargo run -p xtask -- regen`"
     );
     // The one reference that cannot be typed is reported, not silently dropped; so is each
     // array definition generated as a struct because its items lead back to it.
