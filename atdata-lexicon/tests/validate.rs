@@ -316,6 +316,17 @@ fn blobs_accept_patterns_sizes_and_legacy_form() {
             found: "object"
         })
     ));
+    // A hand-built blob with a fifth key (decoders refuse one, a `Value` can still hold it).
+    let mut extra = typed("image/png", 100);
+    if let Value::Map(record) = &mut extra {
+        if let Some(Value::Map(avatar)) = record.get_mut("avatar") {
+            avatar.insert("alt".into(), Value::String("a cat".into()));
+        }
+    }
+    assert!(matches!(
+        first(&c, target, &extra).map(|p| p.1),
+        Some(Problem::MalformedBlob(_))
+    ));
 }
 
 #[test]

@@ -62,6 +62,11 @@ fn typed_blob<'a, D: Node + 'a>(map: &'a D::Map) -> Result<(&'a str, Option<u64>
         return Err("\"size\" must be an integer");
     };
     let size = u64::try_from(size).map_err(|_| "\"size\" must not be negative")?;
+    // `$type`, `ref`, `mimeType` and `size` are all present: any fifth key is one too many
+    // (the decoders and the reference refuse extra keys, which would change the blob's CID).
+    if map.len() != 4 {
+        return Err("a blob has only \"$type\", \"ref\", \"mimeType\" and \"size\"");
+    }
     Ok((mime_type, Some(size)))
 }
 

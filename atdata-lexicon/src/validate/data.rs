@@ -68,6 +68,9 @@ pub(crate) trait MapNode<D> {
     /// The value under `key`.
     fn get(&self, key: &str) -> Option<&D>;
 
+    /// How many entries the map has.
+    fn len(&self) -> usize;
+
     /// Calls `f(name, schema, value)` for every schema property, in the schema's order, with
     /// the map's value for it (`None` when absent); stops at the first `Err`.
     fn pair<'s, E>(
@@ -128,6 +131,11 @@ impl MapNode<Value> for Map {
         BTreeMap::get(self, key)
     }
 
+    #[inline]
+    fn len(&self) -> usize {
+        BTreeMap::len(self)
+    }
+
     fn pair<'s, E>(
         &self,
         properties: &'s BTreeMap<String, FieldType>,
@@ -179,6 +187,11 @@ impl<'a> MapNode<ValueRef<'a>> for [(&'a str, ValueRef<'a>)] {
     #[inline]
     fn get(&self, key: &str) -> Option<&ValueRef<'a>> {
         self.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    #[inline]
+    fn len(&self) -> usize {
+        <[_]>::len(self)
     }
 
     fn pair<'s, E>(
