@@ -1,7 +1,6 @@
 //! [`Catalog`]: a set of lexicon documents that resolves references between them.
 
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
 
 use atdata_core::Nsid;
@@ -75,30 +74,10 @@ pub struct UnresolvedRef {
 pub struct Catalog {
     /// Documents by NSID. Hashed rather than a B-tree: validation looks a document up for
     /// every record and every cross-lexicon ref, and hashing a short NSID beats comparing it
-    /// against a dozen long shared prefixes. [`Catalog::docs`] sorts.
-    docs: HashMap<String, (LexiconDoc, String), BuildHasherDefault<Fnv>>,
-}
-
-/// FNV-1a: fast on short keys. The keys are the NSIDs of the loaded lexicons, not input data,
-/// so a hash-flooding defence buys nothing here.
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Hasher for Fnv {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
+    /// against a dozen long shared prefixes. [`Catalog::docs`] sorts. The hasher is std's
+    /// randomly keyed SipHash: lexicons can come from anywhere (a downloaded folder, lexicon
+    /// resolution), and an unkeyed hash (FNV, used here before) lets crafted NSIDs collide.
+    docs: HashMap<String, (LexiconDoc, String)>,
 }
 
 impl Catalog {
