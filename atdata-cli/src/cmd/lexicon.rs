@@ -105,6 +105,21 @@ fn checkout(dir: &std::path::Path) -> Result<PathBuf, Failure> {
     Ok(absolute)
 }
 
+/// The atdata checkout `out` would sit in, if any: the nearest ancestor (of its absolute path;
+/// `out` itself may not exist yet) holding `atdata-core` and `atdata-api`.
+fn enclosing_checkout(out: &std::path::Path) -> Option<PathBuf> {
+    let absolute = std::path::absolute(out).ok()?;
+    absolute
+        .ancestors()
+        .skip(1)
+        .find(|dir| {
+            ["atdata-core", "atdata-api"]
+                .iter()
+                .all(|krate| dir.join(krate).join("Cargo.toml").is_file())
+        })
+        .and_then(|dir| dir.canonicalize().ok())
+}
+
 pub fn run(command: LexiconCommand, out: &Output) -> Result<(), Failure> {
     match command {
         LexiconCommand::Validate(args) => validate(&args, out),
@@ -128,8 +143,14 @@ fn gen(args: &GenArgs, out: &Output) -> Result<(), Failure> {
     let krate = match &args.crate_name {
         Some(name) => {
             let mut options = atdata_codegen::CrateOptions::new(name.clone());
-            if let Some(dir) = &args.path_deps {
-                options.atdata = atdata_codegen::Dependency::Checkout(checkout(dir)?);
+            // An explicit checkout wins; otherwise a crate written inside a checkout (an example
+            // beside the SDK's own) uses it, so it builds as written there too.
+            let dir = match &args.path_deps {
+                Some(dir) => Some(checkout(dir)?),
+                None => enclosing_checkout(&args.out),
+            };
+            if let Some(dir) = dir {
+                options.atdata = atdata_codegen::Dependency::Checkout(dir);
             }
             Some(options)
         }
@@ -143,7 +164,10 @@ fn gen(args: &GenArgs, out: &Output) -> Result<(), Failure> {
         "files": summary.files,
         "out": args.out.display().to_string(),
         "crate": args.crate_name,
-        "path_deps": args.path_deps.as_ref().map(|p| p.display().to_string()),
+        "path_deps": match krate.as_ref().map(|k| &k.atdata) {
+            Some(atdata_codegen::Dependency::Checkout(dir)) => Some(dir.display().to_string()),
+            _ => None,
+        },
         "warnings": warnings,
     });
     out.emit(&json, || {
