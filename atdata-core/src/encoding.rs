@@ -2,8 +2,13 @@
 //! (multiformats), RFC 4648 base32 (lower case, no padding, as CIDv1 strings use), base58btc and
 //! unpadded standard base64 (the `$bytes` form of atproto JSON).
 //!
-//! They live here rather than behind a dependency because each is a few dozen lines and sits on a
-//! hot path (CID display and parse).
+//! base32 is `data-encoding`, base58btc is `bs58` and base64 is `base64`: each crate measured at
+//! least as fast as hand-written code on its hot path (CID strings, did:key parsing). Varints stay
+//! hand-written, because `unsigned-varint` measured slower on CID prefixes and CAR lengths (see
+//! docs/decisions.md, "Base encodings"). This module keeps one API over them and the strictness
+//! rules the crates leave to the caller, such as a length bound before quadratic base58 decoding.
+
+use std::sync::OnceLock;
 
 use base64::Engine as _;
 
@@ -23,6 +28,10 @@ pub enum VarintError {
 
 /// Reads an unsigned LEB128 varint from the front of `buf`, returning the value and the number of
 /// bytes it used. Only minimal encodings of at most 9 bytes are accepted (multiformats rules).
+///
+/// Hand-written rather than `unsigned_varint::decode`: the crate measured 3x slower on the
+/// one-byte varints of CID prefixes and 1.2x slower on CAR block lengths (docs/decisions.md,
+/// "Base encodings").
 #[inline]
 pub fn read_varint(buf: &[u8]) -> Result<(u64, usize), VarintError> {
     // Fast path: nearly every varint in a CAR or CID is one byte.
@@ -49,6 +58,10 @@ pub fn read_varint(buf: &[u8]) -> Result<(u64, usize), VarintError> {
 }
 
 /// Appends `value` as an unsigned LEB128 varint.
+///
+/// Hand-written rather than `unsigned_varint::encode`: the crate writes into a fixed buffer that
+/// must then be copied, which measured 1.7-1.9x slower than pushing the bytes directly
+/// (docs/decisions.md, "Base encodings").
 #[inline]
 pub fn write_varint(out: &mut Vec<u8>, mut value: u64) {
     while value >= 0x80 {
@@ -64,56 +77,52 @@ pub fn varint_len(value: u64) -> usize {
     bits.div_ceil(7)
 }
 
-const BASE32_LOWER: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+/// RFC 4648 base32 with the lower-case alphabet and no padding: multibase `b`, the canonical
+/// form of CID strings. data-encoding ships only the upper-case alphabet as a constant, so this
+/// one is built once from a specification. Its defaults are the strict ones we want: non-zero
+/// trailing bits and impossible lengths are refused, and so is every character outside the
+/// alphabet, upper case included.
+fn base32_lower() -> Option<&'static data_encoding::Encoding> {
+    static LOWER: OnceLock<Option<data_encoding::Encoding>> = OnceLock::new();
+    LOWER
+        .get_or_init(|| {
+            let mut spec = data_encoding::Specification::new();
+            spec.symbols.push_str("abcdefghijklmnopqrstuvwxyz234567");
+            spec.encoding().ok()
+        })
+        .as_ref()
+}
 
 /// Encodes bytes as RFC 4648 base32, lower case, without padding, appending to `out`.
 pub fn base32_lower_encode_into(input: &[u8], out: &mut String) {
-    out.reserve(input.len() * 8 / 5 + 1);
-    let mut buffer: u32 = 0;
-    let mut bits: u32 = 0;
-    for &byte in input {
-        buffer = (buffer << 8) | u32::from(byte);
-        bits += 8;
-        while bits >= 5 {
-            bits -= 5;
-            out.push(char::from(BASE32_LOWER[((buffer >> bits) & 31) as usize]));
-        }
-    }
-    if bits > 0 {
-        out.push(char::from(
-            BASE32_LOWER[((buffer << (5 - bits)) & 31) as usize],
-        ));
+    match base32_lower() {
+        Some(lower) => lower.encode_append(input, out),
+        // Unreachable (the specification is a valid constant, which a test checks), but a
+        // correct fallback costs less than a panic path.
+        None => out.push_str(
+            &data_encoding::BASE32_NOPAD
+                .encode(input)
+                .to_ascii_lowercase(),
+        ),
     }
 }
 
 /// Decodes RFC 4648 base32 without padding; `upper` selects the upper-case alphabet. Returns
-/// `None` for a character outside the alphabet or non-zero trailing bits.
+/// `None` for a character outside the alphabet (including the other case), padding, an
+/// impossible length or non-zero trailing bits.
 pub fn base32_decode(input: &str, upper: bool) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(input.len() * 5 / 8);
-    let mut buffer: u32 = 0;
-    let mut bits: u32 = 0;
-    for &c in input.as_bytes() {
-        let v = match c {
-            b'a'..=b'z' if !upper => c - b'a',
-            b'A'..=b'Z' if upper => c - b'A',
-            b'2'..=b'7' => c - b'2' + 26,
-            _ => return None,
-        };
-        buffer = (buffer << 5) | u32::from(v);
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
-        }
+    if upper {
+        return data_encoding::BASE32_NOPAD.decode(input.as_bytes()).ok();
     }
-    // Leftover bits must be zero padding, and fewer than a whole character.
-    if bits >= 5 || buffer & ((1 << bits) - 1) != 0 {
-        return None;
+    match base32_lower() {
+        Some(lower) => lower.decode(input.as_bytes()).ok(),
+        // Unreachable, as above: check the case ourselves and decode with the upper-case table.
+        None if input.bytes().any(|c| c.is_ascii_uppercase()) => None,
+        None => data_encoding::BASE32_NOPAD
+            .decode(input.to_ascii_uppercase().as_bytes())
+            .ok(),
     }
-    Some(out)
 }
-
-const BASE58_ALPHABET: &[u8; 58] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 
 /// Longest base58 input we decode: base58 decoding is quadratic, so the bound keeps a hostile
 /// string from costing more than a few microseconds.
@@ -125,52 +134,12 @@ pub fn base58_decode(input: &str) -> Option<Vec<u8>> {
     if input.len() > BASE58_MAX_INPUT {
         return None;
     }
-    let zeros = input.bytes().take_while(|&c| c == b'1').count();
-    // Little-endian base-256 accumulator.
-    let mut acc: Vec<u8> = Vec::with_capacity(input.len());
-    for c in input.bytes() {
-        let digit = BASE58_ALPHABET.iter().position(|&a| a == c)? as u32;
-        let mut carry = digit;
-        for byte in acc.iter_mut() {
-            carry += u32::from(*byte) * 58;
-            *byte = carry as u8;
-            carry >>= 8;
-        }
-        while carry > 0 {
-            acc.push(carry as u8);
-            carry >>= 8;
-        }
-    }
-    let mut out = vec![0u8; zeros];
-    out.extend(acc.iter().rev());
-    Some(out)
+    bs58::decode(input).into_vec().ok()
 }
 
 /// Encodes bytes as base58btc.
 pub fn base58_encode(input: &[u8]) -> String {
-    let zeros = input.iter().take_while(|&&b| b == 0).count();
-    let mut digits: Vec<u8> = Vec::with_capacity(input.len() * 138 / 100 + 1);
-    for &byte in input {
-        let mut carry = u32::from(byte);
-        for d in digits.iter_mut() {
-            carry += u32::from(*d) << 8;
-            *d = (carry % 58) as u8;
-            carry /= 58;
-        }
-        while carry > 0 {
-            digits.push((carry % 58) as u8);
-            carry /= 58;
-        }
-    }
-    let mut out = String::with_capacity(zeros + digits.len());
-    out.extend(std::iter::repeat_n('1', zeros));
-    out.extend(
-        digits
-            .iter()
-            .rev()
-            .map(|&d| char::from(BASE58_ALPHABET[d as usize])),
-    );
-    out
+    bs58::encode(input).into_string()
 }
 
 /// Standard-alphabet base64 without padding: the form atproto JSON uses for `$bytes`.
@@ -276,12 +245,67 @@ mod tests {
     }
 
     #[test]
+    fn varint_multiformats_limits() {
+        // Nine bytes is the most multiformats allows, ten is an overflow even though a u64
+        // can need ten.
+        let mut nine = Vec::new();
+        write_varint(&mut nine, (1 << 63) - 1);
+        assert_eq!(nine.len(), 9);
+        assert_eq!(read_varint(&nine), Ok(((1 << 63) - 1, 9)));
+        let mut ten = Vec::new();
+        write_varint(&mut ten, 1 << 63);
+        assert_eq!(ten.len(), 10);
+        assert_eq!(read_varint(&ten), Err(VarintError::Overflow));
+        // Nine continuation bytes: an overflow, whether the input stops or goes on.
+        assert_eq!(read_varint(&[0x80; 9]), Err(VarintError::Overflow));
+        assert_eq!(
+            read_varint(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00]),
+            Err(VarintError::Overflow)
+        );
+        // Shorter cut-offs are truncations; a trailing zero group is non-minimal at any length.
+        assert_eq!(read_varint(&[0x80; 8]), Err(VarintError::Truncated));
+        assert_eq!(read_varint(&[0x80, 0x00]), Err(VarintError::NotMinimal));
+        assert_eq!(
+            read_varint(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00]),
+            Err(VarintError::NotMinimal)
+        );
+        assert_eq!(read_varint(&[0x00]), Ok((0, 1)));
+        assert_eq!(read_varint(&[0x71, 0xff]), Ok((0x71, 1)));
+    }
+
+    #[test]
+    fn base32_is_strict() {
+        assert!(
+            base32_lower().is_some(),
+            "the lower-case specification builds"
+        );
+        // Upper case in the lower-case alphabet and the reverse.
+        assert!(base32_decode("NBSWY3DP", false).is_none());
+        assert!(base32_decode("nbswy3dp", true).is_none());
+        assert!(base32_decode("nbswY3dp", false).is_none());
+        // Padding is refused, as are impossible lengths and non-zero trailing bits.
+        assert!(base32_decode("nbswy3dp", false).is_some());
+        assert!(base32_decode("nbswy3dpea======", false).is_none());
+        assert!(base32_decode("nbswy3dpe", false).is_none());
+        assert_eq!(base32_decode("me", false).as_deref(), Some(&b"a"[..]));
+        assert!(base32_decode("mf", false).is_none());
+        assert_eq!(base32_decode("", false).as_deref(), Some(&b""[..]));
+    }
+
+    #[test]
     fn base58_round_trip() {
         let data = [0u8, 0, 1, 2, 3, 255];
         let s = base58_encode(&data);
         assert_eq!(base58_decode(&s).as_deref(), Some(&data[..]));
         assert_eq!(base58_encode(b"hello world"), "StV1DL6CwTryKyV");
         assert!(base58_decode("0OIl").is_none());
+        for bad in ["0", "O", "I", "l", "+", " 2", "é"] {
+            assert!(base58_decode(bad).is_none(), "{bad:?}");
+        }
+        assert_eq!(base58_decode("").as_deref(), Some(&b""[..]));
+        assert_eq!(base58_decode("11").as_deref(), Some(&[0u8, 0][..]));
+        assert!(base58_decode(&"2".repeat(BASE58_MAX_INPUT + 1)).is_none());
+        assert!(base58_decode(&"2".repeat(BASE58_MAX_INPUT)).is_some());
     }
 
     #[test]

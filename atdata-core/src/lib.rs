@@ -2,7 +2,8 @@
 //!
 //! The foundation of the atdata AT Protocol SDK: identifiers, the data model (DAG-CBOR, atproto
 //! JSON, CIDs, blobs), CAR files and DID documents. No network, no async runtime (an optional
-//! `tokio` feature adds an async CAR reader).
+//! `tokio` feature adds an async CAR reader; an optional `cid` feature converts [`Cid`] to and
+//! from the `cid` crate's).
 //!
 //! ```
 //! use atdata_core::{cbor, Value};
@@ -19,6 +20,8 @@ pub mod blob;
 pub mod car;
 pub mod cbor;
 pub mod cid;
+#[cfg(feature = "cid")]
+mod cid_compat;
 pub mod did_doc;
 // The base encodings and varints the formats are built from: shared with atdata-crypto, not a
 // promise to users (the `data-encoding`-style crates are the better general-purpose choice).

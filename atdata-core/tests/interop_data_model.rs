@@ -1,27 +1,11 @@
 //! Runs every case of the AT Protocol interop data-model fixtures
-//! (`testdata/interop/data-model/`, vendored from atproto-interop-tests) and prints the counts.
+//! (`testdata/interop/data-model/`, vendored from atproto-interop-tests) through the shared
+//! runner, `atdata_testkit::interop`, which prints the counts per file and in total.
 //!
 //! A plain `main` rather than libtest so the counts are always printed, not captured.
 
 use atdata_core::{cbor, Cid, Value};
-
-const DIR: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../testdata/interop/data-model"
-);
-
-/// Expected case counts, from the fixture README.
-const EXPECTED: [(&str, usize); 3] = [
-    ("data-model-fixtures.json", 3),
-    ("data-model-valid.json", 5),
-    ("data-model-invalid.json", 12),
-];
-
-fn load(name: &str) -> Vec<serde_json::Value> {
-    let text = std::fs::read_to_string(format!("{DIR}/{name}"))
-        .unwrap_or_else(|e| panic!("cannot read {name}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name} is not JSON: {e}"))
-}
+use atdata_testkit::interop::Suite;
 
 /// The data-model check for a JSON document: it must convert to a `Value` and be an object at
 /// the top level (records and XRPC bodies always are).
@@ -77,43 +61,19 @@ fn fixture_case(case: &serde_json::Value) -> Result<(), String> {
 }
 
 fn main() {
-    let mut total_pass = 0;
-    let mut total_fail = 0;
-    for (file, expected) in EXPECTED {
-        let cases = load(file);
-        let mut pass = 0;
-        let mut fail = 0;
-        for (i, case) in cases.iter().enumerate() {
-            let outcome = match file {
-                "data-model-fixtures.json" => fixture_case(case),
-                "data-model-valid.json" => accept_json(&case["json"]).map(|_| ()),
-                _ => match accept_json(&case["json"]) {
-                    Ok(v) => Err(format!("accepted invalid data: {v}")),
-                    Err(_) => Ok(()),
-                },
-            };
-            match outcome {
-                Ok(()) => pass += 1,
-                Err(why) => {
-                    fail += 1;
-                    let note = case["note"].as_str().unwrap_or("");
-                    eprintln!("  FAIL {file} case {i} {note:?}: {why}");
-                }
-            }
-        }
-        println!(
-            "interop data-model: {file}: {} cases, {pass} passed, {fail} failed",
-            cases.len()
-        );
-        if cases.len() != expected {
-            eprintln!("  {file}: expected {expected} cases, found {}", cases.len());
-            fail += 1;
-        }
-        total_pass += pass;
-        total_fail += fail;
-    }
-    println!("interop-data-model: {total_pass} passed, {total_fail} failed");
-    if total_fail > 0 || total_pass != 20 {
-        std::process::exit(1);
-    }
+    // Case counts from the fixture README: 3 + 5 + 12.
+    let mut suite = Suite::new("interop-data-model");
+    suite.json_file("data-model/data-model-fixtures.json", Some(3), fixture_case);
+    suite.json_file("data-model/data-model-valid.json", Some(5), |case| {
+        accept_json(&case["json"]).map(|_| ())
+    });
+    suite.json_file(
+        "data-model/data-model-invalid.json",
+        Some(12),
+        |case| match accept_json(&case["json"]) {
+            Ok(v) => Err(format!("accepted invalid data: {v}")),
+            Err(_) => Ok(()),
+        },
+    );
+    suite.finish();
 }

@@ -1,6 +1,6 @@
 //! Runs every MST case of the AT Protocol interop fixtures (`testdata/interop/mst/`) and the
-//! commit-proof fixtures (`testdata/interop/firehose/commit-proof-fixtures.json`), printing the
-//! counts per file.
+//! commit-proof fixtures (`testdata/interop/firehose/commit-proof-fixtures.json`) through the
+//! shared runner, `atdata_testkit::interop`, which prints the counts per file and in total.
 //!
 //! A plain `main` rather than libtest so the counts are always printed, not captured.
 
@@ -8,25 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use atdata_core::mst::{common_prefix_len, is_valid_key, key_height, Mst};
 use atdata_core::Cid;
-
-const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/interop");
-
-/// Expected case counts, from the fixture README.
-const EXPECTED: [(&str, usize); 4] = [
-    ("mst/key_heights.json", 9),
-    ("mst/common_prefix.json", 13),
-    ("mst/example_keys.txt", 156),
-    ("firehose/commit-proof-fixtures.json", 6),
-];
-
-fn read(name: &str) -> String {
-    std::fs::read_to_string(format!("{DIR}/{name}"))
-        .unwrap_or_else(|e| panic!("cannot read {name}: {e}"))
-}
-
-fn json(name: &str) -> Vec<serde_json::Value> {
-    serde_json::from_str(&read(name)).unwrap_or_else(|e| panic!("{name} is not JSON: {e}"))
-}
+use atdata_testkit::interop::Suite;
 
 fn str_field<'a>(case: &'a serde_json::Value, field: &str) -> Result<&'a str, String> {
     case[field]
@@ -205,66 +187,14 @@ fn commit_proof_case(case: &serde_json::Value) -> Result<String, String> {
 }
 
 fn main() {
-    let mut total_pass = 0;
-    let mut total_fail = 0;
-    for (name, expected) in EXPECTED {
-        let mut pass = 0;
-        let mut fail = 0;
-        let mut cases = 0;
-        let mut report = |label: String, result: Result<(), String>| match result {
-            Ok(()) => pass += 1,
-            Err(e) => {
-                fail += 1;
-                println!("  FAIL {name} {label}: {e}");
-            }
-        };
-        match name {
-            "mst/key_heights.json" => {
-                for case in json(name) {
-                    cases += 1;
-                    report(case["key"].to_string(), key_height_case(&case));
-                }
-            }
-            "mst/common_prefix.json" => {
-                for case in json(name) {
-                    cases += 1;
-                    report(
-                        format!("{} / {}", case["left"], case["right"]),
-                        common_prefix_case(&case),
-                    );
-                }
-            }
-            "mst/example_keys.txt" => {
-                let text = read(name);
-                for line in text
-                    .split('\n')
-                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                {
-                    cases += 1;
-                    report(line.to_string(), example_key_case(line));
-                }
-            }
-            _ => {
-                for case in json(name) {
-                    cases += 1;
-                    let label = case["comment"].as_str().unwrap_or("?").to_string();
-                    let result = commit_proof_case(&case).map(|note| {
-                        println!("  {label}: ok ({note})");
-                    });
-                    report(label, result);
-                }
-            }
-        }
-        if cases != expected {
-            println!("  FAIL {name}: {cases} cases, the README says {expected}");
-            fail += 1;
-        }
-        println!("{name}: {pass} passed, {fail} failed");
-        total_pass += pass;
-        total_fail += fail;
-    }
-    println!("interop-mst: {total_pass} passed, {total_fail} failed");
-    if total_fail > 0 {
-        std::process::exit(1);
-    }
+    // Case counts from the fixture README: 9 + 13 + 156 + 6.
+    let mut suite = Suite::new("interop-mst");
+    suite.json_file("mst/key_heights.json", Some(9), key_height_case);
+    suite.json_file("mst/common_prefix.json", Some(13), common_prefix_case);
+    suite.lines_file("mst/example_keys.txt", Some(156), example_key_case);
+    suite.json_file("firehose/commit-proof-fixtures.json", Some(6), |case| {
+        let label = case["comment"].as_str().unwrap_or("?");
+        commit_proof_case(case).map(|note| println!("  {label}: ok ({note})"))
+    });
+    suite.finish();
 }

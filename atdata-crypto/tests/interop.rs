@@ -1,26 +1,12 @@
 //! Runs every case of the AT Protocol interop crypto fixtures (`testdata/interop/crypto/`,
-//! vendored from atproto-interop-tests) and prints the counts.
+//! vendored from atproto-interop-tests) through the shared runner, `atdata_testkit::interop`,
+//! which prints the counts per file and in total.
 //!
 //! A plain `main` rather than libtest so the counts are always printed, not captured.
 
 use atdata_core::encoding::{base58_decode, base64_decode};
 use atdata_crypto::{Curve, Keypair, PublicKey, SignatureError};
-
-const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/interop/crypto");
-
-/// Expected case counts, from the fixture README.
-const EXPECTED: [(&str, usize); 3] = [
-    ("signature-fixtures.json", 6),
-    ("w3c_didkey_K256.json", 5),
-    ("w3c_didkey_P256.json", 1),
-];
-const EXPECTED_TOTAL: usize = 12;
-
-fn load(name: &str) -> Vec<serde_json::Value> {
-    let text = std::fs::read_to_string(format!("{DIR}/{name}"))
-        .unwrap_or_else(|e| panic!("cannot read {name}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name} is not JSON: {e}"))
-}
+use atdata_testkit::interop::Suite;
 
 fn field<'a>(case: &'a serde_json::Value, name: &str) -> Result<&'a str, String> {
     case[name].as_str().ok_or_else(|| format!("no {name}"))
@@ -108,40 +94,14 @@ fn didkey_case(curve: Curve, case: &serde_json::Value) -> Result<(), String> {
 }
 
 fn main() {
-    let mut total_pass = 0;
-    let mut total_fail = 0;
-    for (file, expected) in EXPECTED {
-        let cases = load(file);
-        let mut pass = 0;
-        let mut fail = 0;
-        for (i, case) in cases.iter().enumerate() {
-            let outcome = match file {
-                "signature-fixtures.json" => signature_case(case),
-                "w3c_didkey_K256.json" => didkey_case(Curve::K256, case),
-                _ => didkey_case(Curve::P256, case),
-            };
-            match outcome {
-                Ok(()) => pass += 1,
-                Err(why) => {
-                    fail += 1;
-                    let comment = case["comment"].as_str().unwrap_or("");
-                    eprintln!("  FAIL {file} case {i} {comment:?}: {why}");
-                }
-            }
-        }
-        println!(
-            "interop crypto: {file}: {} cases, {pass} passed, {fail} failed",
-            cases.len()
-        );
-        if cases.len() != expected {
-            eprintln!("  {file}: expected {expected} cases, found {}", cases.len());
-            fail += 1;
-        }
-        total_pass += pass;
-        total_fail += fail;
-    }
-    println!("interop-crypto: {total_pass} passed, {total_fail} failed");
-    if total_fail > 0 || total_pass != EXPECTED_TOTAL {
-        std::process::exit(1);
-    }
+    // Case counts from the fixture README: 6 + 5 + 1.
+    let mut suite = Suite::new("interop-crypto");
+    suite.json_file("crypto/signature-fixtures.json", Some(6), signature_case);
+    suite.json_file("crypto/w3c_didkey_K256.json", Some(5), |case| {
+        didkey_case(Curve::K256, case)
+    });
+    suite.json_file("crypto/w3c_didkey_P256.json", Some(1), |case| {
+        didkey_case(Curve::P256, case)
+    });
+    suite.finish();
 }

@@ -1,6 +1,6 @@
 //! Test support shared by atdata's crates (not published): the local reference PDS that the
 //! integration tests talk to, account handles that no earlier run used, and access tokens made
-//! to look expired.
+//! to look expired; and [`interop`], the runner of the vendored interop fixtures.
 //!
 //! - `ATDATA_PDS_URL` set: that server is used (and `ATDATA_PLC_URL` for its PLC directory).
 //! - Otherwise `scripts/pds/pds.sh start` runs once per test binary. It serialises concurrent
@@ -14,6 +14,8 @@
 //! let handle = atdata_testkit::unique_handle('t');
 //! println!("{} on {}", handle, pds.url);
 //! ```
+
+pub mod interop;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
