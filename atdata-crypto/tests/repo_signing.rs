@@ -81,7 +81,7 @@ fn corpus_repos_verify_with_their_did_documents() {
             )) => {
                 assert_eq!(car, "fakermaker.repo.car", "unexpected high-S signature");
                 let commit = repo.commit();
-                key.verify_allow_high_s(commit.unsigned_bytes(), &commit.sig)
+                key.verify_allow_high_s(commit.unsigned_bytes(), commit.sig())
                     .unwrap_or_else(|e| panic!("{car} with high-S allowed: {e}"));
             }
             Err(atdata_core::repo::RepoError::Sign(

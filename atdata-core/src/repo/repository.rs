@@ -18,7 +18,7 @@ use super::{Commit, RepoError};
 /// # let car = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"),
 /// #     "/../testdata/corpus/repo-stream/car-samples/tiny.car"))?;
 /// let repo = atdata_core::repo::Repo::from_car(&car)?;
-/// println!("{} at rev {:?}: {} records", repo.did(), repo.commit().rev, repo.len());
+/// println!("{} at rev {:?}: {} records", repo.did(), repo.commit().rev(), repo.len());
 /// for record in repo.records() {
 ///     let record = record?;
 ///     println!("{}/{} {}", record.collection(), record.rkey(), record.cid);
@@ -87,7 +87,7 @@ impl Repo {
             what: "commit".into(),
         })?;
         let commit = Commit::decode(commit_bytes)?;
-        let mst = Mst::load(&blocks, &commit.data)?;
+        let mst = Mst::load(&blocks, commit.data())?;
         let mut records = RecordStore::with_capacity(mst.len(), bytes.len());
         for (path, cid) in mst.iter() {
             // Records are DAG-CBOR; a CID of another codec (a blob's `raw`, say) in the tree
@@ -141,7 +141,7 @@ impl Repo {
 
     /// The account.
     pub fn did(&self) -> &Did {
-        &self.commit.did
+        self.commit.did()
     }
 
     /// The signed commit.

@@ -164,8 +164,8 @@ pub fn verify_car(bytes: &[u8], key: Option<&dyn Verifier>) -> Result<VerifyRepo
             return Ok(report);
         }
     };
-    report.did = Some(commit.did.to_string());
-    report.rev = commit.rev.as_ref().map(|r| r.to_string());
+    report.did = Some(commit.did().to_string());
+    report.rev = commit.rev().map(|r| r.to_string());
     if let Some(key) = key {
         report.signature_checked = true;
         if let Err(e) = commit.verify(&key) {
@@ -175,7 +175,7 @@ pub fn verify_car(bytes: &[u8], key: Option<&dyn Verifier>) -> Result<VerifyRepo
             });
         }
     }
-    let mst = match Mst::load(&blocks, &commit.data) {
+    let mst = match Mst::load(&blocks, commit.data()) {
         Ok(mst) => mst,
         Err(e) => {
             report.problems.push(Problem::Mst(e.to_string()));
