@@ -308,6 +308,12 @@ mod tests {
     fn repo_with_raw_record() -> (Vec<u8>, Cid) {
         let record: &[u8] = b"\xa1\x61n\x01";
         let cid = Cid::for_raw(record);
+        (repo_with_record(record, cid), cid)
+    }
+
+    /// A repository whose one record, `app.bsky.feed.like/3jzfcijpj2z2a`, is `record` under
+    /// `cid`.
+    fn repo_with_record(record: &[u8], cid: Cid) -> Vec<u8> {
         let mut mst = Mst::new();
         mst.insert("app.bsky.feed.like/3jzfcijpj2z2a".to_owned(), cid)
             .expect("key");
@@ -319,7 +325,26 @@ mod tests {
         let blocks = std::iter::once((commit.cid(), commit_bytes.as_slice()))
             .chain(nodes.iter().map(|(c, b)| (*c, b.as_slice())))
             .chain([(cid, record)]);
-        (car::write_car(&[commit.cid()], blocks), cid)
+        car::write_car(&[commit.cid()], blocks)
+    }
+
+    /// verify_car decodes records as strictly as `decode_ref`, and reports the same error.
+    #[test]
+    fn verify_car_names_records_that_do_not_decode_strictly() {
+        let unsorted: &[u8] = b"\xa2\x61b\x01\x61a\x02";
+        let float: &[u8] = b"\xa1\x61n\xf9\x3c\x00";
+        for record in [unsorted, float] {
+            let car = repo_with_record(record, Cid::for_dag_cbor(record));
+            let report = super::super::verify_car(&car).expect("readable");
+            let expected = crate::cbor::decode_ref(record).expect_err("not strict");
+            assert_eq!(
+                report.problems,
+                [super::super::Problem::BadRecord {
+                    path: "app.bsky.feed.like/3jzfcijpj2z2a".to_owned(),
+                    error: expected,
+                }]
+            );
+        }
     }
 
     #[test]
