@@ -165,6 +165,26 @@ fn car_inspect_verify_cat() {
     assert!(lines.iter().all(|l| l["cid"].is_string()));
 }
 
+/// A block whose hash matches but whose DAG-CBOR is not strict (keys out of order, a float) is
+/// refused, and the error names the block and the rule.
+#[test]
+fn car_verify_rejects_blocks_that_do_not_decode_strictly() {
+    use atdata_core::{car, Cid};
+    for (block, why) in [
+        (&b"\xa2\x61b\x01\x61a\x02"[..], "canonical order"),
+        (&b"\xa1\x61n\xf9\x3c\x00"[..], "floats"),
+    ] {
+        let ok: &[u8] = b"\xa1\x61a\x01";
+        let cid = Cid::for_dag_cbor(block);
+        let bytes = car::write_car(&[cid], [(Cid::for_dag_cbor(ok), ok), (cid, block)]);
+        let out = atdata_stdin(&["car", "verify", "-"], &bytes);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains(&format!("block 1 ({cid})")), "{err}");
+        assert!(err.contains(why), "{err}");
+    }
+}
+
 #[test]
 fn car_verify_rejects_flipped_and_truncated() {
     let bytes = std::fs::read(little()).expect("car");

@@ -442,7 +442,7 @@ fn xrpc_refreshes_an_expired_session_and_stores_it() {
         &format!("did={did}"),
     ]);
     assert_ok(&car, &["xrpc", "getRepo"]);
-    let report = atdata_core::repo::verify_car(&car.stdout, None).expect("a CAR file");
+    let report = atdata_core::repo::verify_car(&car.stdout).expect("a CAR file");
     assert!(report.is_valid(), "{:?}", report.problems);
 }
 

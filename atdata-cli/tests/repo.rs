@@ -145,8 +145,8 @@ fn tampering_is_named() {
     let r = pick("commit");
     let commit = Commit::decode(&car[r.clone()]).expect("commit");
     let at = car[r.clone()]
-        .windows(commit.sig.len())
-        .position(|w| w == commit.sig.as_slice())
+        .windows(commit.sig().len())
+        .position(|w| w == commit.sig())
         .expect("signature bytes in the commit block");
     let mut bad = car.clone();
     bad[r.start + at + 10] ^= 0x01;

@@ -317,7 +317,7 @@ async fn call_raw_sends_queries_and_procedures_by_nsid() {
         .await
         .expect("getRepo");
     assert_eq!(car.content_type(), Some("application/vnd.ipld.car"));
-    let report = atdata_core::repo::verify_car(car.bytes(), None).expect("verify");
+    let report = atdata_core::repo::verify_car(car.bytes()).expect("verify");
     assert_eq!(report.records, 1);
 
     // The server's errors, with the name as it sent it.
@@ -894,10 +894,13 @@ async fn get_repo_parses_and_verifies_with_the_plc_signing_key() {
     assert!(blocks.len() > 25);
 
     let key = signing_key(pds, &account.did).await;
-    let report = atdata_core::repo::verify_car(&car, Some(&key)).expect("verify");
+    let report = atdata_core::repo::verify_car_with_key(&car, &key).expect("verify");
     assert!(report.is_valid(), "{:?}", report.problems);
     assert!(report.signature_checked);
-    assert_eq!(report.did.as_deref(), Some(account.did.as_str()));
+    assert_eq!(
+        report.did.as_ref().map(|did| did.as_str()),
+        Some(account.did.as_str())
+    );
     assert_eq!(report.records, 25);
 
     let path = std::env::temp_dir().join(format!("atdata-repo-{}.car", account.handle));
@@ -907,7 +910,7 @@ async fn get_repo_parses_and_verifies_with_the_plc_signing_key() {
         .expect("getRepo to a file");
     let from_file = std::fs::read(&path).expect("read");
     assert_eq!(written, from_file.len() as u64);
-    let report = atdata_core::repo::verify_car(&from_file, Some(&key)).expect("verify");
+    let report = atdata_core::repo::verify_car_with_key(&from_file, &key).expect("verify");
     assert!(report.is_valid(), "{:?}", report.problems);
     std::fs::remove_file(&path).ok();
 }
@@ -1000,7 +1003,7 @@ fn blocking_client_does_the_same_without_a_runtime() {
         pseudo_random_bytes(1000)
     );
     let car = login.get_repo(&account.did).expect("getRepo");
-    let report = atdata_core::repo::verify_car(&car, None).expect("verify");
+    let report = atdata_core::repo::verify_car(&car).expect("verify");
     assert!(report.is_valid(), "{:?}", report.problems);
     assert_eq!(report.records, 122);
     let described = login

@@ -57,6 +57,7 @@ pub const OFFICIAL_NAMESPACES: [(&str, &str); 4] = [
 
 /// Why code could not be generated.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CodegenError {
     /// The lexicons could not be loaded.
     #[error(transparent)]

@@ -22,7 +22,7 @@ fn repo(c: &mut Criterion) {
 
     group.bench_function("verify_car", |b| {
         b.iter(|| {
-            let report = verify_car(black_box(&bytes), None).expect("readable");
+            let report = verify_car(black_box(&bytes)).expect("readable");
             assert!(report.is_valid());
             report.records
         })

@@ -45,7 +45,7 @@ fn run(buf: &[u8], mode: &str) -> Result<usize, Box<dyn std::error::Error>> {
             }
         }
         "verify" => {
-            let report = verify_car(buf, None)?;
+            let report = verify_car(buf)?;
             if let Some(problem) = report.problems.first() {
                 return Err(
                     format!("{} problem(s), first: {problem}", report.problems.len()).into(),

@@ -23,6 +23,7 @@ pub const SHA2_256: u64 = 0x12;
 
 /// Why bytes or a string are not a CID we accept.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum CidError {
     /// Empty input.
     #[error("empty CID")]

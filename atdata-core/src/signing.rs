@@ -15,9 +15,6 @@ pub enum SignatureError {
     /// The signature does not verify against the key.
     #[error("signature does not match the key")]
     Mismatch,
-    /// The key cannot be used (wrong curve, malformed).
-    #[error("bad key: {0}")]
-    Key(String),
 }
 
 /// Something that can check a signature over a message (a public key).

@@ -20,7 +20,10 @@ pub type Map = BTreeMap<String, Value>;
 /// enough to walk recursively. A value built by hand can be nested deeper: serializing it (with
 /// [`crate::cbor::to_vec`], serde_json, …) then fails past [`crate::cbor::Limits::MAX_DEPTH`]
 /// levels rather than overflowing the stack, and [`Value::to_dag_cbor`] writes it without
-/// recursing; but `Clone`, `PartialEq`, `Debug` and dropping it recurse once per level.
+/// recursing, nor does dropping it; but `Clone`, `PartialEq` and `Debug` recurse once per level.
+///
+/// Because `Value` implements `Drop`, a pattern cannot move a field out of it: take the field
+/// with [`std::mem::take`] instead (`Value::default()` is `Null`).
 ///
 /// ```
 /// use atdata_core::Value;
@@ -184,6 +187,73 @@ impl Value {
     /// [`Value::try_to_json`] to get the error instead.
     pub fn to_json(&self) -> serde_json::Value {
         self.try_to_json().unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// How many levels [`Value`]'s drop handles by recursion before it moves deeper subtrees to a heap
+/// stack: deep enough that real records never reach it (so dropping them allocates nothing), and
+/// shallow enough to need only a few KiB of stack. Figures: `docs/decisions.md`, section 15.
+const DROP_RECURSION_LIMIT: usize = 64;
+
+impl Value {
+    /// Whether this is a non-empty array or map: a value whose drop would recurse.
+    fn is_nonempty_container(&self) -> bool {
+        match self {
+            Value::Array(items) => !items.is_empty(),
+            Value::Map(map) => !map.is_empty(),
+            _ => false,
+        }
+    }
+
+    /// Drops whatever this value's children hold, leaving every child a scalar or an empty
+    /// container (and so cheap to drop). Recurses `depth` levels at most; subtrees below that go
+    /// to `deeper` for the caller to empty in turn.
+    fn empty_children(&mut self, depth: usize, deeper: &mut Vec<Value>) {
+        match self {
+            Value::Array(items) => {
+                for child in items {
+                    child.release(depth, deeper);
+                }
+            }
+            Value::Map(map) => {
+                for child in map.values_mut() {
+                    child.release(depth, deeper);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Drops this child's contents (see [`Value::empty_children`]).
+    fn release(&mut self, depth: usize, deeper: &mut Vec<Value>) {
+        if !self.is_nonempty_container() {
+            return;
+        }
+        if depth < DROP_RECURSION_LIMIT {
+            self.empty_children(depth + 1, deeper);
+            // Its children are now cheap to drop: drop them here, through the container's own
+            // drop rather than this value's, which would scan them again to no purpose.
+            match self {
+                Value::Array(items) => items.clear(),
+                Value::Map(map) => map.clear(),
+                _ => {}
+            }
+        } else {
+            deeper.push(std::mem::take(self));
+        }
+    }
+}
+
+/// Drops nested containers with bounded recursion, so that a hand-built value of any depth drops
+/// on a small thread stack (decoders bound depth; builders do not). Subtrees deeper than
+/// `DROP_RECURSION_LIMIT` (64) levels go to a heap stack, which only such values allocate.
+impl Drop for Value {
+    fn drop(&mut self) {
+        let mut deeper = Vec::new();
+        self.empty_children(0, &mut deeper);
+        while let Some(mut subtree) = deeper.pop() {
+            subtree.empty_children(0, &mut deeper);
+        }
     }
 }
 

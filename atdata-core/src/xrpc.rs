@@ -94,6 +94,7 @@ impl Body {
 
 /// A body that could not be encoded or decoded.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum BodyError {
     /// JSON that does not fit the type, or a value that cannot become JSON.
     #[error("JSON body: {0}")]

@@ -5,7 +5,7 @@
 //! A stack overflow aborts the whole process, so these live in their own test binary.
 
 use atdata_core::cbor::{self, DecodeErrorKind, Limits, Tape};
-use atdata_core::{Value, ValueRef};
+use atdata_core::{Map, Value, ValueRef};
 
 const SMALL_STACK: usize = 2 << 20;
 
@@ -35,19 +35,8 @@ fn nested_maps(levels: usize) -> Vec<u8> {
     bytes
 }
 
-/// Takes a value apart without recursion, so a test can get rid of one too deep for the
-/// recursive drop glue.
-fn dismantle(value: Value) {
-    let mut pending = vec![value];
-    while let Some(value) = pending.pop() {
-        match value {
-            Value::Array(items) => pending.extend(items),
-            Value::Map(map) => pending.extend(map.into_values()),
-            _ => {}
-        }
-    }
-}
-
+/// Takes a borrowed value apart without recursion, so a test can get rid of one too deep for the
+/// recursive drop glue (an owned `Value` drops iteratively by itself).
 fn dismantle_ref(value: ValueRef<'_>) {
     let mut pending = vec![value];
     while let Some(value) = pending.pop() {
@@ -134,7 +123,7 @@ fn encoding_a_hand_built_deep_value_is_an_error() {
         assert_eq!(bytes, nested_arrays(HOSTILE_DEPTH));
         let err = cbor::decode_ref(&bytes).expect_err("too deep");
         assert_eq!(err.kind(), &DecodeErrorKind::TooDeep);
-        dismantle(value);
+        drop(value);
 
         let mut borrowed = ValueRef::Map(vec![("a", ValueRef::Null)]);
         for _ in 0..HOSTILE_DEPTH {
@@ -148,5 +137,63 @@ fn encoding_a_hand_built_deep_value_is_an_error() {
             "every level written"
         );
         dismantle_ref(borrowed);
+    });
+}
+
+/// Dropping an owned value does not recurse: a million levels, far past any decoder's limit,
+/// drop on a thread with a 256 KiB stack (a debug build's drop glue needs more than that for a
+/// few thousand levels).
+#[test]
+fn dropping_a_hand_built_deep_value_does_not_recurse() {
+    const TINY_STACK: usize = 256 << 10;
+    const LEVELS: usize = 1_000_000;
+    let on_tiny_stack = |work: fn()| {
+        std::thread::Builder::new()
+            .stack_size(TINY_STACK)
+            .spawn(work)
+            .expect("spawn")
+            .join()
+            .expect("the drop overflowed or panicked");
+    };
+    on_tiny_stack(|| {
+        let mut value = Value::Integer(1);
+        for _ in 0..LEVELS {
+            value = Value::Array(vec![value]);
+        }
+        drop(value);
+    });
+    on_tiny_stack(|| {
+        let mut value = Value::Integer(1);
+        for _ in 0..LEVELS {
+            value = Value::Map(Map::from([("a".to_owned(), value)]));
+        }
+        drop(value);
+    });
+    // Wide and deep at once, arrays and maps alternating, with scalars and empty containers
+    // beside each nested one: every branch of the iterative drop.
+    on_tiny_stack(|| {
+        let mut value = Value::Null;
+        for level in 0..LEVELS / 10 {
+            let siblings = [
+                Value::String("s".repeat(level % 7)),
+                Value::Array(Vec::new()),
+                Value::Map(Map::new()),
+                Value::Array(vec![Value::Integer(2), Value::Bytes(vec![3; 4])]),
+            ];
+            value = if level % 2 == 0 {
+                let mut items = vec![value];
+                items.extend(siblings);
+                Value::Array(items)
+            } else {
+                let mut map: Map = ["b", "c", "d", "e"]
+                    .into_iter()
+                    .map(str::to_owned)
+                    .zip(siblings)
+                    .collect();
+                map.insert("a".to_owned(), value);
+                Value::Map(map)
+            };
+        }
+        drop(value);
     });
 }

@@ -106,7 +106,7 @@ fn same_digest_under_many_codecs_loads_quickly() {
     });
     assert_eq!(records.expect("valid repository"), 1);
     let report = within_bound("verify_car", move || {
-        verify_car(&for_verify, None).expect("readable")
+        verify_car(&for_verify).expect("readable")
     });
     assert!(report.is_valid(), "{:?}", report.problems);
     assert_eq!(report.blocks as u64, BLOCKS + 3);
@@ -115,9 +115,7 @@ fn same_digest_under_many_codecs_loads_quickly() {
 #[test]
 fn shared_digest_tails_verify_quickly() {
     let car = repo_car_with(&shared_digest_tail());
-    let report = within_bound("verify_car", move || {
-        verify_car(&car, None).expect("readable")
-    });
+    let report = within_bound("verify_car", move || verify_car(&car).expect("readable"));
     // Every crafted block is reported as altered, none is lost.
     assert_eq!(report.problems.len() as u64, BLOCKS);
 }

@@ -100,10 +100,11 @@ fn json_floats_that_would_round_are_rejected() {
 
 #[test]
 fn encoders_refuse_what_the_decoder_rejects() {
-    let empty_type = Value::from_json(serde_json::json!({"a": 1})).expect("value");
-    let Value::Map(mut m) = empty_type else {
+    let mut empty_type = Value::from_json(serde_json::json!({"a": 1})).expect("value");
+    let Value::Map(m) = &mut empty_type else {
         unreachable!()
     };
+    let mut m = std::mem::take(m);
     m.insert("$type".into(), Value::String(String::new()));
     assert!(cbor::to_vec(&Value::Map(m.clone())).is_err());
     assert!(atdata_core::cid_for(&Value::Map(m.clone())).is_err());
@@ -126,6 +127,70 @@ fn encoders_refuse_what_the_decoder_rejects() {
     let bytes = [0xa1, 0x65, b'$', b't', b'y', b'p', b'e', 0x01];
     assert!(cbor::decode_ref(&bytes).is_err());
     assert!(cbor::from_slice::<T>(&bytes).is_err());
+}
+
+#[test]
+fn encode_errors_name_their_kind() {
+    use cbor::EncodeErrorKind as K;
+    use serde::ser::{SerializeMap, SerializeSeq};
+    use std::collections::BTreeMap;
+
+    /// A map that writes the key `a` twice.
+    struct TwiceA;
+    impl Serialize for TwiceA {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut map = s.serialize_map(Some(2))?;
+            map.serialize_entry("a", &1)?;
+            map.serialize_entry("a", &2)?;
+            map.end()
+        }
+    }
+    /// A sequence that declares two items and writes one.
+    struct ShortSeq;
+    impl Serialize for ShortSeq {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut seq = s.serialize_seq(Some(2))?;
+            seq.serialize_element(&1)?;
+            seq.end()
+        }
+    }
+    /// A type that refuses to serialize.
+    struct Refuses;
+    impl Serialize for Refuses {
+        fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+            Err(serde::ser::Error::custom("not today"))
+        }
+    }
+
+    let mut deep = Value::Null;
+    for _ in 0..200 {
+        deep = Value::Array(vec![deep]);
+    }
+    // Built by hand: the decoders (`Value::from_json` among them) refuse such a `$type`.
+    let typed = |t: Value| Value::Map(atdata_core::Map::from([("$type".to_owned(), t)]));
+    let cases: Vec<(Result<Vec<u8>, cbor::EncodeError>, K)> = vec![
+        (cbor::to_vec(&1.5f64), K::Float),
+        (cbor::to_vec(&u64::MAX), K::IntegerRange),
+        (cbor::to_vec(&BTreeMap::from([(1, 2)])), K::NonStringKey),
+        (cbor::to_vec(&TwiceA), K::DuplicateKey),
+        (cbor::to_vec(&deep), K::TooDeep),
+        (cbor::to_vec(&typed("".into())), K::InvalidType),
+        (cbor::to_vec(&typed(1.into())), K::InvalidType),
+        (cbor::to_vec(&typed("blob".into())), K::InvalidBlob),
+        (cbor::to_vec(&ShortSeq), K::Protocol),
+        (cbor::to_vec(&Refuses), K::Custom),
+    ];
+    for (result, kind) in cases {
+        let err = result.expect_err("refused");
+        assert_eq!(err.kind(), kind, "{err}");
+        // Display keeps its prefix and the message says what was wrong.
+        assert_eq!(
+            err.to_string(),
+            format!("cannot encode as DAG-CBOR: {}", err.message())
+        );
+    }
+    let err = cbor::to_vec(&Refuses).expect_err("refused");
+    assert_eq!(err.message(), "not today");
 }
 
 #[test]

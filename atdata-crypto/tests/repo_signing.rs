@@ -1,8 +1,8 @@
 //! Repositories signed and verified with real keys: new repos round-trip through a CAR, and
 //! the corpus exports whose DID documents we have verify with the keys those documents list.
 
-use atdata_core::repo::{verify_car, Repo};
-use atdata_core::signing::Verifier;
+use atdata_core::repo::{verify_car_with_key, Problem, Repo};
+use atdata_core::signing::{SignatureError, Verifier};
 use atdata_core::{Did, Value};
 use atdata_crypto::{Curve, Keypair, PublicKey};
 
@@ -29,10 +29,21 @@ fn created_repo_round_trips_and_verifies() {
         assert_eq!(loaded.did(), &did);
         assert_eq!(loaded.commit_cid(), repo.commit_cid());
         loaded.verify(&key.public_key()).expect("signature");
-        let report = verify_car(&car, Some(&key.public_key() as &dyn Verifier)).expect("report");
+        let report = verify_car_with_key(&car, &key.public_key()).expect("report");
         assert!(report.is_valid(), "{:?}", report.problems);
+        assert!(report.signature_checked);
+        assert_eq!(report.did.as_ref(), Some(&did));
+        assert_eq!(report.rev.as_ref(), repo.commit().rev());
         let other = Keypair::generate(curve).expect("key");
         assert!(loaded.verify(&other.public_key()).is_err());
+        let report = verify_car_with_key(&car, &other.public_key()).expect("report");
+        assert_eq!(
+            report.problems,
+            [Problem::Signature {
+                key: other.public_key().did_key(),
+                error: SignatureError::Mismatch,
+            }]
+        );
     }
 }
 
@@ -81,14 +92,14 @@ fn corpus_repos_verify_with_their_did_documents() {
             )) => {
                 assert_eq!(car, "fakermaker.repo.car", "unexpected high-S signature");
                 let commit = repo.commit();
-                key.verify_allow_high_s(commit.unsigned_bytes(), &commit.sig)
+                key.verify_allow_high_s(commit.unsigned_bytes(), commit.sig())
                     .unwrap_or_else(|e| panic!("{car} with high-S allowed: {e}"));
             }
             Err(atdata_core::repo::RepoError::Sign(
                 atdata_core::signing::SignatureError::Mismatch,
             )) if car.starts_with("bafyreieovfuizo") => {
                 // The structure and every hash still check out without a key.
-                let report = atdata_core::repo::verify_car(&bytes, None).expect("readable");
+                let report = atdata_core::repo::verify_car(&bytes).expect("readable");
                 assert!(report.is_valid(), "{car}: {report:?}");
             }
             Err(e) => panic!("{car}: {e}"),

@@ -11,6 +11,7 @@ use crate::{DefRef, DocError};
 
 /// Why a catalog could not be built.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CatalogError {
     /// A file could not be read.
     #[error("cannot read {}: {source}", path.display())]

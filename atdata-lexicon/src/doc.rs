@@ -12,6 +12,7 @@ pub const MAX_DOC_DEPTH: usize = 64;
 
 /// Why a lexicon document was refused.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum DocError {
     /// Not JSON, or JSON of the wrong shape (the message names the field).
     #[error("{id}: {source}")]

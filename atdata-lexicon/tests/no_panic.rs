@@ -134,10 +134,10 @@ fn value() -> impl Strategy<Value = Value> {
 
 /// A map with a `$type` from the vocabulary, so unions pick members.
 fn typed_map() -> impl Strategy<Value = Value> {
-    (prop::sample::select(TYPES), value()).prop_map(|(kind, v)| {
-        let mut map = match v {
-            Value::Map(m) => m,
-            other => Map::from([("text".to_owned(), other)]),
+    (prop::sample::select(TYPES), value()).prop_map(|(kind, mut v)| {
+        let mut map = match &mut v {
+            Value::Map(m) => std::mem::take(m),
+            _ => Map::from([("text".to_owned(), v)]),
         };
         map.insert("$type".into(), kind.into());
         Value::Map(map)

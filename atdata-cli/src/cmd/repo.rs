@@ -1,7 +1,6 @@
 //! `atdata repo`: list, read and verify repository exports; export a repository from a PDS.
 
-use atdata_core::repo::{verify_car, Repo};
-use atdata_core::signing::Verifier;
+use atdata_core::repo::{verify_car, verify_car_with_key, Repo};
 use clap::Subcommand;
 
 use super::read_input;
@@ -120,8 +119,11 @@ fn verify(file: &str, key: Option<&str>, out: &Output) -> Result<(), Failure> {
                 .map_err(|e| Failure::Invalid(format!("--key: {e}")))
         })
         .transpose()?;
-    let report = verify_car(&bytes, key.as_ref().map(|k| k as &dyn Verifier))
-        .map_err(|e| Failure::Invalid(format!("{file}: {e}")))?;
+    let report = match &key {
+        Some(key) => verify_car_with_key(&bytes, key),
+        None => verify_car(&bytes),
+    }
+    .map_err(|e| Failure::Invalid(format!("{file}: {e}")))?;
     let problems: Vec<String> = report.problems.iter().map(|p| p.to_string()).collect();
     let json = serde_json::json!({
         "file": file,

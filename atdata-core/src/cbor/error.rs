@@ -1,5 +1,6 @@
 //! Errors from DAG-CBOR decoding and encoding.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// What was wrong with the input.
@@ -112,13 +113,67 @@ impl serde::de::Error for DecodeError {
     }
 }
 
-/// A value that cannot be encoded as atproto DAG-CBOR.
+/// Why a value cannot be encoded: what [`EncodeError::kind`] returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EncodeErrorKind {
+    /// A float: the atproto data model has none.
+    Float,
+    /// An integer outside the signed 64-bit range.
+    IntegerRange,
+    /// A map key that is not a string.
+    NonStringKey,
+    /// The same key twice in a map.
+    DuplicateKey,
+    /// Nesting deeper than the decoders accept.
+    TooDeep,
+    /// A `$type` that is empty or not a string.
+    InvalidType,
+    /// A map whose `$type` is `blob` but that is not a well-formed blob.
+    InvalidBlob,
+    /// A CID link that does not serialize as the bytes of a CID.
+    InvalidLink,
+    /// A `Serialize` implementation broke serde's protocol: a sequence with another number of
+    /// items than it declared, or a map value without a key.
+    Protocol,
+    /// A `Serialize` implementation refused the value (`serde::ser::Error::custom`).
+    Custom,
+}
+
+/// A value that cannot be encoded as atproto DAG-CBOR: its [`kind`](EncodeError::kind), to
+/// act on, and a message saying exactly what was wrong, to show.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("cannot encode as DAG-CBOR: {0}")]
-pub struct EncodeError(pub String);
+#[error("cannot encode as DAG-CBOR: {}", .0.message)]
+// Boxed so that the serializer's many `Result<(), EncodeError>` stay one word wide.
+pub struct EncodeError(Box<EncodeErrorInner>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct EncodeErrorInner {
+    kind: EncodeErrorKind,
+    message: Cow<'static, str>,
+}
+
+impl EncodeError {
+    pub(crate) fn new(kind: EncodeErrorKind, message: impl Into<Cow<'static, str>>) -> Self {
+        EncodeError(Box::new(EncodeErrorInner {
+            kind,
+            message: message.into(),
+        }))
+    }
+
+    /// What kind of problem this is.
+    pub fn kind(&self) -> EncodeErrorKind {
+        self.0.kind
+    }
+
+    /// What was wrong, without the "cannot encode as DAG-CBOR" prefix of `Display`.
+    pub fn message(&self) -> &str {
+        &self.0.message
+    }
+}
 
 impl serde::ser::Error for EncodeError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
-        EncodeError(msg.to_string())
+        EncodeError::new(EncodeErrorKind::Custom, msg.to_string())
     }
 }

@@ -35,7 +35,7 @@ pub use de::{from_slice, from_slice_prefix, Deserializer};
 pub use decode::{decode_ref, decode_ref_prefix, decode_ref_with, decode_value, Limits};
 pub(crate) use encode::write_head;
 pub use encode::{encode_ref, encode_value};
-pub use error::{DecodeError, DecodeErrorKind, EncodeError};
+pub use error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
 pub use ser::{to_vec, Serializer};
 pub use tape::{Tape, TapeArrayIter, TapeMapIter, TapeValue};
 

@@ -4,7 +4,7 @@
 use serde::ser::{self, Serialize};
 
 use super::encode::{write_bytes, write_head, write_i64, write_link, write_str};
-use super::error::EncodeError;
+use super::error::{EncodeError, EncodeErrorKind};
 use crate::cid::LINK_MAGIC;
 
 /// Encodes any serializable value as canonical DAG-CBOR.
@@ -37,8 +37,9 @@ impl<'w> Serializer<'w> {
 
     fn enter(&mut self) -> Result<(), EncodeError> {
         if self.depth_left <= 1 {
-            return Err(EncodeError(
-                "nesting deeper than the decoder accepts (128 levels)".into(),
+            return Err(EncodeError::new(
+                EncodeErrorKind::TooDeep,
+                "nesting deeper than the decoder accepts (128 levels)",
             ));
         }
         self.depth_left -= 1;
@@ -50,8 +51,15 @@ impl<'w> Serializer<'w> {
 const TYPE_KEY: &[u8] = b"\x65$type";
 const BLOB_TEXT: &[u8] = b"\x64blob";
 
+fn integer_range_error() -> EncodeError {
+    EncodeError::new(EncodeErrorKind::IntegerRange, "integer out of i64 range")
+}
+
 fn float_error() -> EncodeError {
-    EncodeError("floats are not allowed in the AT Protocol data model".into())
+    EncodeError::new(
+        EncodeErrorKind::Float,
+        "floats are not allowed in the AT Protocol data model",
+    )
 }
 
 impl<'a, 'w> ser::Serializer for &'a mut Serializer<'w> {
@@ -86,7 +94,7 @@ impl<'a, 'w> ser::Serializer for &'a mut Serializer<'w> {
         Ok(())
     }
     fn serialize_i128(self, v: i128) -> Result<(), EncodeError> {
-        let v = i64::try_from(v).map_err(|_| EncodeError("integer out of i64 range".into()))?;
+        let v = i64::try_from(v).map_err(|_| integer_range_error())?;
         self.serialize_i64(v)
     }
     fn serialize_u8(self, v: u8) -> Result<(), EncodeError> {
@@ -99,11 +107,11 @@ impl<'a, 'w> ser::Serializer for &'a mut Serializer<'w> {
         self.serialize_i64(i64::from(v))
     }
     fn serialize_u64(self, v: u64) -> Result<(), EncodeError> {
-        let v = i64::try_from(v).map_err(|_| EncodeError("integer out of i64 range".into()))?;
+        let v = i64::try_from(v).map_err(|_| integer_range_error())?;
         self.serialize_i64(v)
     }
     fn serialize_u128(self, v: u128) -> Result<(), EncodeError> {
-        let v = i64::try_from(v).map_err(|_| EncodeError("integer out of i64 range".into()))?;
+        let v = i64::try_from(v).map_err(|_| integer_range_error())?;
         self.serialize_i64(v)
     }
     fn serialize_f32(self, _v: f32) -> Result<(), EncodeError> {
@@ -244,10 +252,10 @@ impl<'a, 'w> SeqSer<'a, 'w> {
         self.ser.depth_left += 1;
         match self.declared {
             Some(n) if n == self.count => Ok(()),
-            Some(n) => Err(EncodeError(format!(
-                "sequence declared {n} items but produced {}",
-                self.count
-            ))),
+            Some(n) => Err(EncodeError::new(
+                EncodeErrorKind::Protocol,
+                format!("sequence declared {n} items but produced {}", self.count),
+            )),
             None => {
                 let mut head = Vec::with_capacity(9);
                 write_head(&mut head, 4, self.count as u64);
@@ -349,9 +357,19 @@ impl<'a, 'w> MapSer<'a, 'w> {
             return Ok(());
         };
         match t.first() {
-            Some(0x60) => return Err(EncodeError("$type must not be empty".into())),
+            Some(0x60) => {
+                return Err(EncodeError::new(
+                    EncodeErrorKind::InvalidType,
+                    "$type must not be empty",
+                ))
+            }
             Some(b) if b >> 5 == 3 => {}
-            _ => return Err(EncodeError("$type must be a string".into())),
+            _ => {
+                return Err(EncodeError::new(
+                    EncodeErrorKind::InvalidType,
+                    "$type must be a string",
+                ))
+            }
         }
         if t == BLOB_TEXT {
             let is_link = |v: Option<&[u8]>| v.is_some_and(|v| v.starts_with(&[0xd8, 42]));
@@ -361,9 +379,9 @@ impl<'a, 'w> MapSer<'a, 'w> {
                 || !is_text(value_of(b"\x68mimeType"))
                 || !is_uint(value_of(b"\x64size"))
             {
-                return Err(EncodeError(
-                    "a blob needs a \"ref\" link, a \"mimeType\" string and a non-negative \"size\""
-                        .into(),
+                return Err(EncodeError::new(
+                    EncodeErrorKind::InvalidBlob,
+                    "a blob needs a \"ref\" link, a \"mimeType\" string and a non-negative \"size\"",
                 ));
             }
             let keys = self
@@ -371,7 +389,10 @@ impl<'a, 'w> MapSer<'a, 'w> {
                 .iter()
                 .map(|(ks, ke, _)| encoded_text(&out[*ks..*ke]));
             if let Some(key) = crate::blob::unexpected_blob_key(keys) {
-                return Err(EncodeError(crate::blob::unexpected_blob_key_message(key)));
+                return Err(EncodeError::new(
+                    EncodeErrorKind::InvalidBlob,
+                    crate::blob::unexpected_blob_key_message(key),
+                ));
             }
         }
         Ok(())
@@ -385,10 +406,9 @@ impl<'a, 'w> MapSer<'a, 'w> {
     }
 
     fn value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EncodeError> {
-        let (ks, ke) = self
-            .pending_key
-            .take()
-            .ok_or_else(|| EncodeError("map value without a key".into()))?;
+        let (ks, ke) = self.pending_key.take().ok_or_else(|| {
+            EncodeError::new(EncodeErrorKind::Protocol, "map value without a key")
+        })?;
         value.serialize(&mut *self.ser)?;
         self.entries.push((ks, ke, self.ser.out.len()));
         Ok(())
@@ -411,7 +431,10 @@ impl<'a, 'w> MapSer<'a, 'w> {
             match cmp(&w[0], &w[1]) {
                 std::cmp::Ordering::Less => {}
                 std::cmp::Ordering::Equal => {
-                    return Err(EncodeError("duplicate map key".into()));
+                    return Err(EncodeError::new(
+                        EncodeErrorKind::DuplicateKey,
+                        "duplicate map key",
+                    ));
                 }
                 std::cmp::Ordering::Greater => sorted = false,
             }
@@ -424,7 +447,10 @@ impl<'a, 'w> MapSer<'a, 'w> {
         }
         entries.sort_by(cmp);
         if entries.windows(2).any(|w| cmp(&w[0], &w[1]).is_eq()) {
-            return Err(EncodeError("duplicate map key".into()));
+            return Err(EncodeError::new(
+                EncodeErrorKind::DuplicateKey,
+                "duplicate map key",
+            ));
         }
         let region = out[self.start..].to_vec();
         out.truncate(self.start);
@@ -484,7 +510,7 @@ impl ser::SerializeStructVariant for MapSer<'_, '_> {
 macro_rules! reject {
     ($why:expr; $($name:ident($($arg:ty),*)),* $(,)?) => {$(
         fn $name(self, $(_: $arg),*) -> Result<(), EncodeError> {
-            Err(EncodeError($why.into()))
+            Err($why)
         }
     )*};
 }
@@ -492,7 +518,7 @@ macro_rules! reject {
 macro_rules! reject_compound {
     ($why:expr) => {
         fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<(), EncodeError> {
-            Err(EncodeError($why.into()))
+            Err($why)
         }
         fn serialize_newtype_variant<T: Serialize + ?Sized>(
             self,
@@ -501,20 +527,20 @@ macro_rules! reject_compound {
             _: &'static str,
             _: &T,
         ) -> Result<(), EncodeError> {
-            Err(EncodeError($why.into()))
+            Err($why)
         }
         fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, EncodeError> {
-            Err(EncodeError($why.into()))
+            Err($why)
         }
         fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, EncodeError> {
-            Err(EncodeError($why.into()))
+            Err($why)
         }
         fn serialize_tuple_struct(
             self,
             _: &'static str,
             _: usize,
         ) -> Result<Self::SerializeTupleStruct, EncodeError> {
-            Err(EncodeError($why.into()))
+            Err($why)
         }
         fn serialize_tuple_variant(
             self,
@@ -523,17 +549,17 @@ macro_rules! reject_compound {
             _: &'static str,
             _: usize,
         ) -> Result<Self::SerializeTupleVariant, EncodeError> {
-            Err(EncodeError($why.into()))
+            Err($why)
         }
         fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, EncodeError> {
-            Err(EncodeError($why.into()))
+            Err($why)
         }
         fn serialize_struct(
             self,
             _: &'static str,
             _: usize,
         ) -> Result<Self::SerializeStruct, EncodeError> {
-            Err(EncodeError($why.into()))
+            Err($why)
         }
         fn serialize_struct_variant(
             self,
@@ -542,7 +568,7 @@ macro_rules! reject_compound {
             _: &'static str,
             _: usize,
         ) -> Result<Self::SerializeStructVariant, EncodeError> {
-            Err(EncodeError($why.into()))
+            Err($why)
         }
     };
 }
@@ -552,7 +578,9 @@ struct KeySer<'o> {
     out: &'o mut Vec<u8>,
 }
 
-const KEY_ERR: &str = "map keys must be strings";
+fn key_error() -> EncodeError {
+    EncodeError::new(EncodeErrorKind::NonStringKey, "map keys must be strings")
+}
 
 impl ser::Serializer for KeySer<'_> {
     type Ok = ();
@@ -591,12 +619,12 @@ impl ser::Serializer for KeySer<'_> {
     ) -> Result<(), EncodeError> {
         value.serialize(self)
     }
-    reject!(KEY_ERR; serialize_bool(bool), serialize_i8(i8), serialize_i16(i16),
+    reject!(key_error(); serialize_bool(bool), serialize_i8(i8), serialize_i16(i16),
         serialize_i32(i32), serialize_i64(i64), serialize_u8(u8), serialize_u16(u16),
         serialize_u32(u32), serialize_u64(u64), serialize_f32(f32), serialize_f64(f64),
         serialize_bytes(&[u8]), serialize_none(), serialize_unit(),
         serialize_unit_struct(&'static str));
-    reject_compound!(KEY_ERR);
+    reject_compound!(key_error());
 }
 
 /// The inside of a link newtype: exactly one byte string, the binary CID.
@@ -604,7 +632,12 @@ struct LinkCapture<'o> {
     out: &'o mut Vec<u8>,
 }
 
-const LINK_ERR: &str = "a CID link must serialize as bytes";
+fn link_error() -> EncodeError {
+    EncodeError::new(
+        EncodeErrorKind::InvalidLink,
+        "a CID link must serialize as bytes",
+    )
+}
 
 impl ser::Serializer for LinkCapture<'_> {
     type Ok = ();
@@ -637,12 +670,12 @@ impl ser::Serializer for LinkCapture<'_> {
         _: u32,
         _: &'static str,
     ) -> Result<(), EncodeError> {
-        Err(EncodeError(LINK_ERR.into()))
+        Err(link_error())
     }
-    reject!(LINK_ERR; serialize_bool(bool), serialize_i8(i8), serialize_i16(i16),
+    reject!(link_error(); serialize_bool(bool), serialize_i8(i8), serialize_i16(i16),
         serialize_i32(i32), serialize_i64(i64), serialize_u8(u8), serialize_u16(u16),
         serialize_u32(u32), serialize_u64(u64), serialize_f32(f32), serialize_f64(f64),
         serialize_char(char), serialize_str(&str), serialize_none(), serialize_unit(),
         serialize_unit_struct(&'static str));
-    reject_compound!(LINK_ERR);
+    reject_compound!(link_error());
 }

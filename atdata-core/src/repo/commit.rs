@@ -10,23 +10,19 @@ use super::RepoError;
 
 /// A repository commit: the signed root of a repository (repo format v3; v2 reads too).
 ///
-/// The fields are what the spec names. [`Commit::unsigned_bytes`] re-encodes every field but
-/// `sig` from the block as it was read, so a commit carrying fields this version does not know
-/// still verifies.
+/// The accessors are what the spec names. The fields are read-only: [`Commit::unsigned_bytes`]
+/// keeps the block as it was read or signed (re-encoding every field but `sig`, so a commit
+/// carrying fields this version does not know still verifies), and an edited field would
+/// silently disagree with those bytes, the signature and [`Commit::cid`]. To change a commit,
+/// sign a new one with [`Commit::create`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Commit {
-    /// The account.
-    pub did: Did,
-    /// Repo format version: 3 today, 2 for older repositories.
-    pub version: i64,
-    /// The root of the MST of records.
-    pub data: Cid,
-    /// The revision, a TID that grows with every commit (absent in v2).
-    pub rev: Option<Tid>,
-    /// The previous commit (usually null in v3, where the key must be present).
-    pub prev: Option<Cid>,
-    /// The signature over the unsigned commit: compact 64 bytes.
-    pub sig: Vec<u8>,
+    did: Did,
+    version: i64,
+    data: Cid,
+    rev: Option<Tid>,
+    prev: Option<Cid>,
+    sig: Vec<u8>,
     /// The DAG-CBOR bytes of the commit without `sig`, as they were signed.
     unsigned: Vec<u8>,
 }
@@ -129,6 +125,36 @@ impl Commit {
         })
     }
 
+    /// The account.
+    pub fn did(&self) -> &Did {
+        &self.did
+    }
+
+    /// Repo format version: 3 today, 2 for older repositories.
+    pub fn version(&self) -> i64 {
+        self.version
+    }
+
+    /// The root of the MST of records.
+    pub fn data(&self) -> &Cid {
+        &self.data
+    }
+
+    /// The revision, a TID that grows with every commit (absent in v2).
+    pub fn rev(&self) -> Option<&Tid> {
+        self.rev.as_ref()
+    }
+
+    /// The previous commit (usually null in v3, where the key must be present).
+    pub fn prev(&self) -> Option<&Cid> {
+        self.prev.as_ref()
+    }
+
+    /// The signature over [`Commit::unsigned_bytes`]: compact 64 bytes.
+    pub fn sig(&self) -> &[u8] {
+        &self.sig
+    }
+
     /// The DAG-CBOR bytes that the signature covers: the commit without `sig`.
     pub fn unsigned_bytes(&self) -> &[u8] {
         &self.unsigned
@@ -181,13 +207,28 @@ mod tests {
     }
 
     #[test]
+    fn accessors_give_the_decoded_fields() {
+        let bytes = block(3, Some(ValueRef::Null));
+        let commit = Commit::decode(&bytes).expect("commit");
+        assert_eq!(commit.did().as_str(), "did:plc:abc");
+        assert_eq!(commit.version(), 3);
+        assert_eq!(commit.data(), &Cid::for_dag_cbor(b"\xa0"));
+        assert_eq!(commit.rev().map(Tid::as_str), Some("3jzfcijpj2z2a"));
+        assert_eq!(commit.prev(), None);
+        assert_eq!(commit.sig(), &[7; 64]);
+        // What the accessors show is what the block holds: nothing can drift from the bytes.
+        assert_eq!(commit.encode(), bytes);
+        assert_eq!(commit.cid(), Cid::for_dag_cbor(&bytes));
+    }
+
+    #[test]
     fn v3_commit_needs_a_prev_key() {
         let commit = Commit::decode(&block(3, Some(ValueRef::Null))).expect("prev: null");
-        assert_eq!(commit.prev, None);
+        assert_eq!(commit.prev(), None);
         let link = Cid::for_dag_cbor(b"\xa1");
         let commit =
             Commit::decode(&block(3, Some(ValueRef::Link(link.as_cid_ref())))).expect("prev");
-        assert_eq!(commit.prev, Some(link));
+        assert_eq!(commit.prev(), Some(&link));
 
         let err = Commit::decode(&block(3, None)).expect_err("no prev key");
         assert!(

@@ -4,6 +4,7 @@
 //! - [`Repo::from_car`] loads an export, checking every block's hash and the MST's structure.
 //! - [`verify_car`] checks everything it can and reports every problem it finds, naming the
 //!   record, node or commit at fault: what `atdata repo verify` prints.
+//!   [`verify_car_with_key`] checks the commit's signature too.
 //! - [`Repo::create`] builds and signs a new repository; [`Repo::to_car`] writes it out.
 
 mod commit;
@@ -12,7 +13,7 @@ mod verify;
 
 pub use commit::Commit;
 pub use repository::{Record, Repo};
-pub use verify::{verify_car, Problem, VerifyReport};
+pub use verify::{verify_car, verify_car_with_key, Problem, VerifyReport};
 
 use crate::cid::Cid;
 

@@ -18,7 +18,7 @@ use super::{Commit, RepoError};
 /// # let car = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"),
 /// #     "/../testdata/corpus/repo-stream/car-samples/tiny.car"))?;
 /// let repo = atdata_core::repo::Repo::from_car(&car)?;
-/// println!("{} at rev {:?}: {} records", repo.did(), repo.commit().rev, repo.len());
+/// println!("{} at rev {:?}: {} records", repo.did(), repo.commit().rev(), repo.len());
 /// for record in repo.records() {
 ///     let record = record?;
 ///     println!("{}/{} {}", record.collection(), record.rkey(), record.cid);
@@ -87,7 +87,7 @@ impl Repo {
             what: "commit".into(),
         })?;
         let commit = Commit::decode(commit_bytes)?;
-        let mst = Mst::load(&blocks, &commit.data)?;
+        let mst = Mst::load(&blocks, commit.data())?;
         let mut records = RecordStore::with_capacity(mst.len(), bytes.len());
         for (path, cid) in mst.iter() {
             // Records are DAG-CBOR; a CID of another codec (a blob's `raw`, say) in the tree
@@ -141,7 +141,7 @@ impl Repo {
 
     /// The account.
     pub fn did(&self) -> &Did {
-        &self.commit.did
+        self.commit.did()
     }
 
     /// The signed commit.
@@ -308,6 +308,12 @@ mod tests {
     fn repo_with_raw_record() -> (Vec<u8>, Cid) {
         let record: &[u8] = b"\xa1\x61n\x01";
         let cid = Cid::for_raw(record);
+        (repo_with_record(record, cid), cid)
+    }
+
+    /// A repository whose one record, `app.bsky.feed.like/3jzfcijpj2z2a`, is `record` under
+    /// `cid`.
+    fn repo_with_record(record: &[u8], cid: Cid) -> Vec<u8> {
         let mut mst = Mst::new();
         mst.insert("app.bsky.feed.like/3jzfcijpj2z2a".to_owned(), cid)
             .expect("key");
@@ -319,7 +325,26 @@ mod tests {
         let blocks = std::iter::once((commit.cid(), commit_bytes.as_slice()))
             .chain(nodes.iter().map(|(c, b)| (*c, b.as_slice())))
             .chain([(cid, record)]);
-        (car::write_car(&[commit.cid()], blocks), cid)
+        car::write_car(&[commit.cid()], blocks)
+    }
+
+    /// verify_car decodes records as strictly as `decode_ref`, and reports the same error.
+    #[test]
+    fn verify_car_names_records_that_do_not_decode_strictly() {
+        let unsorted: &[u8] = b"\xa2\x61b\x01\x61a\x02";
+        let float: &[u8] = b"\xa1\x61n\xf9\x3c\x00";
+        for record in [unsorted, float] {
+            let car = repo_with_record(record, Cid::for_dag_cbor(record));
+            let report = super::super::verify_car(&car).expect("readable");
+            let expected = crate::cbor::decode_ref(record).expect_err("not strict");
+            assert_eq!(
+                report.problems,
+                [super::super::Problem::BadRecord {
+                    path: "app.bsky.feed.like/3jzfcijpj2z2a".to_owned(),
+                    error: expected,
+                }]
+            );
+        }
     }
 
     #[test]
@@ -333,16 +358,17 @@ mod tests {
         );
         assert!(err.to_string().contains("raw (0x55)"), "{err}");
 
-        let report = super::super::verify_car(&car, None).expect("readable");
+        let report = super::super::verify_car(&car).expect("readable");
         assert_eq!(report.records, 1);
         let [problem] = report.problems.as_slice() else {
             panic!("one problem expected: {:?}", report.problems);
         };
         assert!(
-            matches!(problem, super::super::Problem::BadRecord { path, why }
-                if path == "app.bsky.feed.like/3jzfcijpj2z2a" && why.contains("not dag-cbor")),
+            matches!(problem, super::super::Problem::RecordCodec { path, cid: c }
+                if path == "app.bsky.feed.like/3jzfcijpj2z2a" && *c == cid),
             "{problem}"
         );
+        assert!(problem.to_string().contains("not dag-cbor"), "{problem}");
     }
 
     /// A CAR v1 header may list no roots (the reference PDS answers `getBlocks` with such
@@ -359,7 +385,7 @@ mod tests {
         let err = Repo::from_car(&car).expect_err("no commit");
         assert!(matches!(err, RepoError::Roots(0)), "{err}");
         assert!(err.to_string().contains("lists no root"), "{err}");
-        let report = super::super::verify_car(&car, None).expect("readable");
+        let report = super::super::verify_car(&car).expect("readable");
         assert_eq!(report.problems, [super::super::Problem::Roots(0)]);
         assert!(!report.is_valid());
         assert!(report.commit.is_none());

@@ -3,14 +3,18 @@
 use std::fmt;
 
 use crate::car::{CarReader, ReadOptions};
-use crate::cbor;
+use crate::cbor::{DecodeError, Tape};
 use crate::cid::{self, Cid, CidMap, CidSet};
-use crate::mst::Mst;
-use crate::signing::Verifier;
+use crate::mst::{Mst, MstError};
+use crate::signing::{SignatureError, Verifier};
+use crate::syntax::{Did, Tid};
 
 use super::{Commit, RepoError};
 
 /// One thing wrong with a repository.
+///
+/// `Car` and `BadCommit` carry messages: the CAR reader's error can hold an I/O error, which
+/// cannot be cloned or compared, and a commit's decoding problems are messages today.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Problem {
@@ -26,13 +30,13 @@ pub enum Problem {
     BadCommit(String),
     /// The signature does not verify with the given key.
     Signature {
-        /// The key used.
+        /// The key used, as `did:key:…`.
         key: String,
         /// Why it failed.
-        why: String,
+        error: SignatureError,
     },
     /// The MST is malformed or a node was altered.
-    Mst(String),
+    Mst(MstError),
     /// A record block is missing.
     MissingRecord {
         /// `collection/rkey`.
@@ -47,12 +51,20 @@ pub enum Problem {
         /// The CID the MST points at.
         cid: Cid,
     },
-    /// A record does not decode strictly as DAG-CBOR, or its CID's codec is not `dag-cbor`.
+    /// A record does not decode strictly as DAG-CBOR.
     BadRecord {
         /// `collection/rkey`.
         path: String,
         /// Why.
-        why: String,
+        error: DecodeError,
+    },
+    /// The MST links a record by a CID whose codec is not `dag-cbor`: records are DAG-CBOR (a
+    /// `raw` CID is a blob's).
+    RecordCodec {
+        /// `collection/rkey`.
+        path: String,
+        /// The CID the MST holds for it.
+        cid: Cid,
     },
     /// A block that no record or node accounts for has bytes that do not match its CID.
     BlockAltered(Cid),
@@ -71,8 +83,8 @@ impl fmt::Display for Problem {
                 )
             }
             Problem::BadCommit(why) => write!(f, "commit: {why}"),
-            Problem::Signature { key, why } => {
-                write!(f, "commit signature does not verify with {key}: {why}")
+            Problem::Signature { key, error } => {
+                write!(f, "commit signature does not verify with {key}: {error}")
             }
             Problem::Mst(why) => write!(f, "MST: {why}"),
             Problem::MissingRecord { path, cid } => write!(f, "record {path}: block {cid} missing"),
@@ -82,7 +94,10 @@ impl fmt::Display for Problem {
                     "record {path}: bytes do not match its CID {cid} (record altered)"
                 )
             }
-            Problem::BadRecord { path, why } => write!(f, "record {path}: {why}"),
+            Problem::BadRecord { path, error } => write!(f, "record {path}: {error}"),
+            Problem::RecordCodec { path, cid } => {
+                write!(f, "record {path}: {}", super::record_codec_problem(cid))
+            }
             Problem::BlockAltered(c) => write!(f, "block {c}: bytes do not match its CID"),
         }
     }
@@ -92,16 +107,16 @@ impl fmt::Display for Problem {
 #[derive(Debug, Clone, Default)]
 pub struct VerifyReport {
     /// The account, when the commit could be read.
-    pub did: Option<String>,
-    /// The revision, when present.
-    pub rev: Option<String>,
+    pub did: Option<Did>,
+    /// The revision, when the commit could be read and has one (v2 commits have none).
+    pub rev: Option<Tid>,
     /// The commit's CID (the CAR root).
     pub commit: Option<Cid>,
     /// Blocks in the CAR.
     pub blocks: usize,
     /// Records the MST lists.
     pub records: usize,
-    /// Whether a signature check ran (a key was given and the commit decoded).
+    /// Whether a signature check ran ([`verify_car_with_key`] was called and the commit decoded).
     pub signature_checked: bool,
     /// Everything wrong, in the order found.
     pub problems: Vec<Problem>,
@@ -115,12 +130,23 @@ impl VerifyReport {
 }
 
 /// Checks a repository export as far as it can and reports every problem: block hashes, the
-/// commit, its signature (when `key` is given), the MST's structure, and every record.
+/// commit, the MST's structure, and every record. The signature is not checked (see
+/// [`verify_car_with_key`]).
 ///
 /// Unlike [`super::Repo::from_car`], which stops at the first error, this keeps going so that
 /// the report names each altered record, node or commit. `Err` only when the CAR header itself
 /// cannot be read.
-pub fn verify_car(bytes: &[u8], key: Option<&dyn Verifier>) -> Result<VerifyReport, RepoError> {
+pub fn verify_car(bytes: &[u8]) -> Result<VerifyReport, RepoError> {
+    verify(bytes, None)
+}
+
+/// [`verify_car`], and the commit's signature checked with the account's signing key.
+pub fn verify_car_with_key(bytes: &[u8], key: &impl Verifier) -> Result<VerifyReport, RepoError> {
+    verify(bytes, Some(key))
+}
+
+// One instance for every key type: the signature check is one call in a walk of the whole CAR.
+fn verify(bytes: &[u8], key: Option<&dyn Verifier>) -> Result<VerifyReport, RepoError> {
     let reader = CarReader::with_options(bytes, ReadOptions::unverified())?;
     let mut report = VerifyReport::default();
     let mut blocks: CidMap<&[u8]> = CidMap::default();
@@ -164,21 +190,21 @@ pub fn verify_car(bytes: &[u8], key: Option<&dyn Verifier>) -> Result<VerifyRepo
             return Ok(report);
         }
     };
-    report.did = Some(commit.did.to_string());
-    report.rev = commit.rev.as_ref().map(|r| r.to_string());
+    report.did = Some(commit.did().clone());
+    report.rev = commit.rev().cloned();
     if let Some(key) = key {
         report.signature_checked = true;
-        if let Err(e) = commit.verify(&key) {
+        if let Err(error) = commit.verify(&key) {
             report.problems.push(Problem::Signature {
                 key: key.did_key(),
-                why: e.to_string(),
+                error,
             });
         }
     }
-    let mst = match Mst::load(&blocks, &commit.data) {
+    let mst = match Mst::load(&blocks, commit.data()) {
         Ok(mst) => mst,
         Err(e) => {
-            report.problems.push(Problem::Mst(e.to_string()));
+            report.problems.push(Problem::Mst(e));
             // Without the tree, records cannot be attributed: report altered blocks as such.
             for cid in sorted(&altered) {
                 if cid != root {
@@ -192,6 +218,9 @@ pub fn verify_car(bytes: &[u8], key: Option<&dyn Verifier>) -> Result<VerifyRepo
         accounted.insert(cid);
     }
     report.records = mst.len();
+    // One tape for every record: it applies decode_ref's rules exactly, but builds no tree, and
+    // once grown to the largest record it allocates nothing.
+    let mut tape = Tape::new();
     for (path, cid) in mst.iter() {
         accounted.insert(*cid);
         let Some(data) = blocks.get(cid) else {
@@ -209,17 +238,15 @@ pub fn verify_car(bytes: &[u8], key: Option<&dyn Verifier>) -> Result<VerifyRepo
             continue;
         }
         // Records are DAG-CBOR: another codec is a problem to report, not a record to skip.
-        let decoded = if cid.codec() == cid::DAG_CBOR {
-            cbor::decode_ref(data)
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        } else {
-            Err(super::record_codec_problem(cid))
-        };
-        if let Err(why) = decoded {
+        if cid.codec() != cid::DAG_CBOR {
+            report.problems.push(Problem::RecordCodec {
+                path: path.to_owned(),
+                cid: *cid,
+            });
+        } else if let Err(error) = tape.decode(data) {
             report.problems.push(Problem::BadRecord {
                 path: path.to_owned(),
-                why,
+                error,
             });
         }
     }

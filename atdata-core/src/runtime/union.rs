@@ -32,9 +32,10 @@ pub fn de_union<'de, U: Union, D: Deserializer<'de>>(deserializer: D) -> Result<
     union_from_value(value).map_err(D::Error::custom)
 }
 
-fn union_from_value<U: Union>(value: Value) -> Result<U, ValueError> {
-    let mut map = match value {
-        Value::Map(map) => map,
+fn union_from_value<U: Union>(mut value: Value) -> Result<U, ValueError> {
+    // `Value` implements `Drop`: its fields are taken, not moved out by the patterns.
+    let mut map = match &mut value {
+        Value::Map(map) => std::mem::take(map),
         other => {
             return Err(ValueError::custom(format_args!(
                 "expected an object with a $type, found {}",
@@ -42,15 +43,17 @@ fn union_from_value<U: Union>(value: Value) -> Result<U, ValueError> {
             )))
         }
     };
-    let ty = match map.remove("$type") {
-        Some(Value::String(ty)) => ty,
-        Some(other) => {
+    let mut ty = map
+        .remove("$type")
+        .ok_or_else(|| ValueError::custom("missing $type in union"))?;
+    let ty = match &mut ty {
+        Value::String(ty) => std::mem::take(ty),
+        other => {
             return Err(ValueError::custom(format_args!(
                 "$type: expected a string, found {}",
                 other.kind()
             )))
         }
-        None => return Err(ValueError::custom("missing $type in union")),
     };
     let mut access = MapAccess::new(map);
     if let Some(member) = U::from_map(&ty, &mut access)? {

@@ -67,25 +67,29 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer {
         self.json
     }
 
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValueError> {
+    fn deserialize_any<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value, ValueError> {
         let json = self.json;
-        match self.value {
+        // `Value` implements `Drop`, so a pattern cannot move its fields out: each arm takes the
+        // field, leaving an empty one behind (here and in the methods below).
+        match &mut self.value {
             Value::Null => visitor.visit_unit(),
-            Value::Bool(b) => visitor.visit_bool(b),
-            Value::Integer(i) => visitor.visit_i64(i),
-            Value::String(s) => visitor.visit_string(s),
+            Value::Bool(b) => visitor.visit_bool(*b),
+            Value::Integer(i) => visitor.visit_i64(*i),
+            Value::String(s) => visitor.visit_string(std::mem::take(s)),
             Value::Bytes(b) if json => visitor.visit_map(&mut MapAccess::with_view(
-                json_marker("$bytes", crate::encoding::base64_encode(&b)),
+                json_marker("$bytes", crate::encoding::base64_encode(b)),
                 json,
             )),
-            Value::Bytes(b) => visitor.visit_byte_buf(b),
+            Value::Bytes(b) => visitor.visit_byte_buf(std::mem::take(b)),
             Value::Link(cid) if json => visitor.visit_map(&mut MapAccess::with_view(
                 json_marker("$link", cid.to_string()),
                 json,
             )),
-            Value::Link(cid) => visitor.visit_newtype_struct(LinkDeserializer(cid)),
-            Value::Array(items) => visit_array(items, visitor, json),
-            Value::Map(map) => visitor.visit_map(&mut MapAccess::with_view(map, json)),
+            Value::Link(cid) => visitor.visit_newtype_struct(LinkDeserializer(*cid)),
+            Value::Array(items) => visit_array(std::mem::take(items), visitor, json),
+            Value::Map(map) => {
+                visitor.visit_map(&mut MapAccess::with_view(std::mem::take(map), json))
+            }
         }
     }
 
@@ -125,9 +129,9 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer {
         self.deserialize_i64(visitor)
     }
 
-    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValueError> {
-        match self.value {
-            Value::String(s) => visitor.visit_string(s),
+    fn deserialize_str<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value, ValueError> {
+        match &mut self.value {
+            Value::String(s) => visitor.visit_string(std::mem::take(s)),
             _ => Err(self.mismatch("a string")),
         }
     }
@@ -136,9 +140,9 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer {
         self.deserialize_str(visitor)
     }
 
-    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValueError> {
-        match self.value {
-            Value::Bytes(b) => visitor.visit_byte_buf(b),
+    fn deserialize_bytes<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value, ValueError> {
+        match &mut self.value {
+            Value::Bytes(b) => visitor.visit_byte_buf(std::mem::take(b)),
             _ => Err(self.mismatch("bytes")),
         }
     }
@@ -161,16 +165,18 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer {
         }
     }
 
-    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValueError> {
-        match self.value {
-            Value::Array(items) => visit_array(items, visitor, self.json),
+    fn deserialize_seq<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value, ValueError> {
+        match &mut self.value {
+            Value::Array(items) => visit_array(std::mem::take(items), visitor, self.json),
             _ => Err(self.mismatch("an array")),
         }
     }
 
-    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValueError> {
-        match self.value {
-            Value::Map(map) => visitor.visit_map(&mut MapAccess::with_view(map, self.json)),
+    fn deserialize_map<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value, ValueError> {
+        match &mut self.value {
+            Value::Map(map) => {
+                visitor.visit_map(&mut MapAccess::with_view(std::mem::take(map), self.json))
+            }
             Value::Link(_) | Value::Bytes(_) if self.json => self.deserialize_any(visitor),
             _ => Err(self.mismatch("an object")),
         }
@@ -199,9 +205,10 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer {
         _variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, ValueError> {
-        match self.value {
-            Value::String(s) => visitor.visit_enum(s.into_deserializer()),
-            _ => Err(self.mismatch("a string for an enum")),
+        let mut this = self;
+        match &mut this.value {
+            Value::String(s) => visitor.visit_enum(std::mem::take(s).into_deserializer()),
+            _ => Err(this.mismatch("a string for an enum")),
         }
     }
 

@@ -153,8 +153,8 @@ impl<'a> ser::Serializer for &'a mut ValueSerializer {
         if name == LINK_MAGIC {
             // The private newtype `CidLink` and `Value::Link` serialize through: its one byte
             // string is the binary CID.
-            return match value.serialize(&mut *self)? {
-                Value::Bytes(bytes) => Cid::from_bytes(&bytes)
+            return match &value.serialize(&mut *self)? {
+                Value::Bytes(bytes) => Cid::from_bytes(bytes)
                     .map(Value::Link)
                     .map_err(ValueError::custom),
                 _ => Err(ValueError::custom("a CID link must serialize as bytes")),
