@@ -281,6 +281,20 @@ impl Remote {
         self.runtime.block_on(future)
     }
 
+    /// The DID of `repo`: itself, or what its handle resolves to on the server in use
+    /// (`com.atproto.identity.resolveHandle`).
+    pub fn did_of(&self, repo: atdata_core::AtIdentifier) -> Result<atdata_core::Did, Failure> {
+        match repo {
+            atdata_core::AtIdentifier::Did(did) => Ok(did),
+            atdata_core::AtIdentifier::Handle(handle) => {
+                let request = atdata_client::com::atproto::identity::ResolveHandle::new(handle);
+                self.block_on(self.client.send(&request))
+                    .map(|resolved| resolved.did)
+                    .map_err(client_failure)
+            }
+        }
+    }
+
     /// The logged-in account, or the "not logged in" failure (exit 3) for commands that need
     /// one.
     pub fn require_login(&self, what: &str) -> Result<Account, Failure> {

@@ -106,16 +106,7 @@ fn get(
             .max_download_size(max_bytes)
             .max_response_size(max_bytes.min(MAX_IN_MEMORY))
     })?;
-    let did = match repo {
-        atdata_core::AtIdentifier::Did(did) => did,
-        atdata_core::AtIdentifier::Handle(handle) => {
-            let request = atdata_client::com::atproto::identity::ResolveHandle::new(handle);
-            remote
-                .block_on(remote.client.send(&request))
-                .map_err(client_failure)?
-                .did
-        }
-    };
+    let did = remote.did_of(repo)?;
     let mismatch = || {
         Failure::Invalid(format!(
             "the bytes the server sent for {cid} do not hash to that CID; nothing was kept"

@@ -176,16 +176,7 @@ fn export(
         .parse()
         .map_err(|e| Failure::Usage(format!("REPO {repo:?}: {e}")))?;
     let remote = Remote::connect_with(pds, |builder| builder.max_download_size(max_bytes))?;
-    let did = match repo {
-        atdata_core::AtIdentifier::Did(did) => did,
-        atdata_core::AtIdentifier::Handle(handle) => {
-            let request = atdata_client::com::atproto::identity::ResolveHandle::new(handle);
-            remote
-                .block_on(remote.client.send(&request))
-                .map_err(client_failure)?
-                .did
-        }
-    };
+    let did = remote.did_of(repo)?;
     if output == "-" {
         let bytes = remote
             .block_on(remote.client.get_repo(&did))

@@ -27,7 +27,7 @@ mod de;
 pub(crate) mod decode;
 mod encode;
 mod error;
-mod ser;
+pub(crate) mod ser;
 pub mod tape;
 mod utf8;
 

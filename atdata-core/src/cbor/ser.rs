@@ -507,9 +507,12 @@ impl ser::SerializeStructVariant for MapSer<'_, '_> {
 }
 
 /// Generates the methods of a serializer that accepts only a few kinds of value.
+/// The serializer methods that refuse their input with `$why` (an expression of the
+/// serializer's error type): shared by the DAG-CBOR key and link serializers and the `Value`
+/// serializer's keys.
 macro_rules! reject {
     ($why:expr; $($name:ident($($arg:ty),*)),* $(,)?) => {$(
-        fn $name(self, $(_: $arg),*) -> Result<(), EncodeError> {
+        fn $name(self, $(_: $arg),*) -> Result<Self::Ok, Self::Error> {
             Err($why)
         }
     )*};
@@ -517,7 +520,7 @@ macro_rules! reject {
 
 macro_rules! reject_compound {
     ($why:expr) => {
-        fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<(), EncodeError> {
+        fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<Self::Ok, Self::Error> {
             Err($why)
         }
         fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -526,20 +529,20 @@ macro_rules! reject_compound {
             _: u32,
             _: &'static str,
             _: &T,
-        ) -> Result<(), EncodeError> {
+        ) -> Result<Self::Ok, Self::Error> {
             Err($why)
         }
-        fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, EncodeError> {
+        fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Self::Error> {
             Err($why)
         }
-        fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, EncodeError> {
+        fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Self::Error> {
             Err($why)
         }
         fn serialize_tuple_struct(
             self,
             _: &'static str,
             _: usize,
-        ) -> Result<Self::SerializeTupleStruct, EncodeError> {
+        ) -> Result<Self::SerializeTupleStruct, Self::Error> {
             Err($why)
         }
         fn serialize_tuple_variant(
@@ -548,17 +551,17 @@ macro_rules! reject_compound {
             _: u32,
             _: &'static str,
             _: usize,
-        ) -> Result<Self::SerializeTupleVariant, EncodeError> {
+        ) -> Result<Self::SerializeTupleVariant, Self::Error> {
             Err($why)
         }
-        fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, EncodeError> {
+        fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Self::Error> {
             Err($why)
         }
         fn serialize_struct(
             self,
             _: &'static str,
             _: usize,
-        ) -> Result<Self::SerializeStruct, EncodeError> {
+        ) -> Result<Self::SerializeStruct, Self::Error> {
             Err($why)
         }
         fn serialize_struct_variant(
@@ -567,11 +570,13 @@ macro_rules! reject_compound {
             _: u32,
             _: &'static str,
             _: usize,
-        ) -> Result<Self::SerializeStructVariant, EncodeError> {
+        ) -> Result<Self::SerializeStructVariant, Self::Error> {
             Err($why)
         }
     };
 }
+
+pub(crate) use {reject, reject_compound};
 
 /// Map keys: text only.
 struct KeySer<'o> {

@@ -4,6 +4,7 @@
 use serde::ser::{self, Error as _, Serialize};
 
 use super::ValueError;
+use crate::cbor::ser::{reject, reject_compound};
 use crate::cid::LINK_MAGIC;
 use crate::{Cid, Map, Value};
 
@@ -428,102 +429,10 @@ impl ser::Serializer for KeySer {
     ) -> Result<String, ValueError> {
         value.serialize(self)
     }
-    fn serialize_bool(self, _: bool) -> Result<String, ValueError> {
-        Err(ValueError::custom(KEY_ERR))
-    }
-    fn serialize_i8(self, _: i8) -> Result<String, ValueError> {
-        Err(ValueError::custom(KEY_ERR))
-    }
-    fn serialize_i16(self, _: i16) -> Result<String, ValueError> {
-        Err(ValueError::custom(KEY_ERR))
-    }
-    fn serialize_i32(self, _: i32) -> Result<String, ValueError> {
-        Err(ValueError::custom(KEY_ERR))
-    }
-    fn serialize_i64(self, _: i64) -> Result<String, ValueError> {
-        Err(ValueError::custom(KEY_ERR))
-    }
-    fn serialize_u8(self, _: u8) -> Result<String, ValueError> {
-        Err(ValueError::custom(KEY_ERR))
-    }
-    fn serialize_u16(self, _: u16) -> Result<String, ValueError> {
-        Err(ValueError::custom(KEY_ERR))
-    }
-    fn serialize_u32(self, _: u32) -> Result<String, ValueError> {
-        Err(ValueError::custom(KEY_ERR))
-    }
-    fn serialize_u64(self, _: u64) -> Result<String, ValueError> {
-        Err(ValueError::custom(KEY_ERR))
-    }
-    fn serialize_f32(self, _: f32) -> Result<String, ValueError> {
-        Err(ValueError::custom(KEY_ERR))
-    }
-    fn serialize_f64(self, _: f64) -> Result<String, ValueError> {
-        Err(ValueError::custom(KEY_ERR))
-    }
-    fn serialize_bytes(self, _: &[u8]) -> Result<String, ValueError> {
-        Err(ValueError::custom(KEY_ERR))
-    }
-    fn serialize_none(self) -> Result<String, ValueError> {
-        Err(ValueError::custom(KEY_ERR))
-    }
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<String, ValueError> {
-        Err(ValueError::custom(KEY_ERR))
-    }
-    fn serialize_unit(self) -> Result<String, ValueError> {
-        Err(ValueError::custom(KEY_ERR))
-    }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<String, ValueError> {
-        Err(ValueError::custom(KEY_ERR))
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<String, ValueError> {
-        Err(ValueError::custom(KEY_ERR))
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, ValueError> {
-        Err(ValueError::custom(KEY_ERR))
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, ValueError> {
-        Err(ValueError::custom(KEY_ERR))
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, ValueError> {
-        Err(ValueError::custom(KEY_ERR))
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, ValueError> {
-        Err(ValueError::custom(KEY_ERR))
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, ValueError> {
-        Err(ValueError::custom(KEY_ERR))
-    }
-    fn serialize_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStruct, ValueError> {
-        Err(ValueError::custom(KEY_ERR))
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, ValueError> {
-        Err(ValueError::custom(KEY_ERR))
-    }
+    reject!(ValueError::custom(KEY_ERR); serialize_bool(bool), serialize_i8(i8),
+        serialize_i16(i16), serialize_i32(i32), serialize_i64(i64), serialize_u8(u8),
+        serialize_u16(u16), serialize_u32(u32), serialize_u64(u64), serialize_f32(f32),
+        serialize_f64(f64), serialize_bytes(&[u8]), serialize_none(), serialize_unit(),
+        serialize_unit_struct(&'static str));
+    reject_compound!(ValueError::custom(KEY_ERR));
 }
