@@ -1,0 +1,1 @@
+//! did:plc operations and audit logs.
