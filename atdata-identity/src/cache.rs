@@ -1,0 +1,300 @@
+//! The identity cache: the [`Cache`] trait a resolver stores answers in, and
+//! [`MemoryCache`], the bounded in-memory store it uses unless told otherwise.
+
+use std::collections::hash_map::RandomState;
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use atdata_core::syntax::{Did, Handle};
+
+use crate::{Error, Identity};
+
+/// What an answer is cached under.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CacheKey {
+    /// A handle (lowercased): the DID it resolves to.
+    Handle(Handle),
+    /// A DID: its document, as an [`Identity`] whose handle is not checked.
+    Document(Did),
+    /// A DID: its [`Identity`] with the handle checked both ways.
+    Identity(Did),
+}
+
+/// A cached answer.
+#[derive(Debug, Clone)]
+pub enum Cached {
+    /// The DID a handle resolves to.
+    Did(Did),
+    /// A DID's identity.
+    Identity(Arc<Identity>),
+    /// The lookup failed this way.
+    Error(Error),
+}
+
+/// A cached answer and when it goes stale and expires.
+#[derive(Debug, Clone)]
+pub struct CacheEntry {
+    /// The answer.
+    pub value: Cached,
+    /// When it was fetched.
+    pub fetched: Instant,
+    /// From then on the answer is still served, but a refresh starts in the background.
+    pub stale_at: Instant,
+    /// From then on the answer is not served: the next lookup waits for a new one.
+    pub expires_at: Instant,
+}
+
+/// A store of resolved answers, shared by all clones of a [`Resolver`](crate::Resolver).
+///
+/// The resolver decides what to store and for how long (the entry carries its own times);
+/// the store decides what to forget when full. Calls are synchronous and made on the lookup
+/// path, so they must be quick and must not block on I/O: a store shared between processes
+/// belongs behind a local layer that answers from memory.
+pub trait Cache: Send + Sync + 'static {
+    /// The entry stored under `key`, if any (expired or not: the resolver checks).
+    fn get(&self, key: &CacheKey) -> Option<CacheEntry>;
+    /// Stores `entry` under `key`, replacing what was there.
+    fn insert(&self, key: CacheKey, entry: CacheEntry);
+    /// Forgets `key`.
+    fn remove(&self, key: &CacheKey);
+    /// How many entries are stored.
+    fn len(&self) -> usize;
+    /// Whether nothing is stored.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// How long answers live, and how many the default cache holds. The defaults are indigo's:
+/// 250,000 entries, answers for 24 hours, errors for 2 minutes, an identity whose handle did
+/// not check out for 5 minutes; answers older than an hour are refreshed in the background
+/// while the old answer is still served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CacheConfig {
+    /// Entries the in-memory cache keeps (0 turns caching off).
+    pub capacity: usize,
+    /// How long a found answer is served.
+    pub ttl: Duration,
+    /// How old a found answer may get before a lookup refreshes it in the background.
+    pub stale_after: Duration,
+    /// How long a failure is remembered.
+    pub error_ttl: Duration,
+    /// How long an identity whose handle did not resolve back to it is served.
+    pub invalid_handle_ttl: Duration,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            capacity: 250_000,
+            ttl: Duration::from_secs(24 * 60 * 60),
+            stale_after: Duration::from_secs(60 * 60),
+            error_ttl: Duration::from_secs(2 * 60),
+            invalid_handle_ttl: Duration::from_secs(5 * 60),
+        }
+    }
+}
+
+impl CacheConfig {
+    /// No caching: every lookup asks again (concurrent lookups of one key are still merged).
+    pub fn disabled() -> Self {
+        CacheConfig {
+            capacity: 0,
+            ..CacheConfig::default()
+        }
+    }
+
+    /// Sets [`capacity`](CacheConfig::capacity).
+    pub fn capacity(mut self, capacity: usize) -> Self {
+        self.capacity = capacity;
+        self
+    }
+
+    /// Sets [`ttl`](CacheConfig::ttl) (and lowers `stale_after` to it if above).
+    pub fn ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = ttl;
+        self.stale_after = self.stale_after.min(ttl);
+        self
+    }
+
+    /// Sets [`stale_after`](CacheConfig::stale_after).
+    pub fn stale_after(mut self, stale_after: Duration) -> Self {
+        self.stale_after = stale_after;
+        self
+    }
+
+    /// Sets [`error_ttl`](CacheConfig::error_ttl).
+    pub fn error_ttl(mut self, error_ttl: Duration) -> Self {
+        self.error_ttl = error_ttl;
+        self
+    }
+
+    /// Sets [`invalid_handle_ttl`](CacheConfig::invalid_handle_ttl).
+    pub fn invalid_handle_ttl(mut self, ttl: Duration) -> Self {
+        self.invalid_handle_ttl = ttl;
+        self
+    }
+
+    /// The entry for `value` fetched at `now`, with the lifetimes its kind gets.
+    pub(crate) fn entry(&self, value: Cached, now: Instant) -> CacheEntry {
+        let (stale, expires) = match &value {
+            Cached::Error(_) => (self.error_ttl, self.error_ttl),
+            Cached::Identity(identity) if !identity.handle_verified() => {
+                let ttl = self.invalid_handle_ttl;
+                (self.stale_after.min(ttl), ttl)
+            }
+            _ => (self.stale_after, self.ttl),
+        };
+        CacheEntry {
+            value,
+            fetched: now,
+            stale_at: now + stale,
+            expires_at: now + expires,
+        }
+    }
+}
+
+/// Shards of the in-memory cache: lookups of different keys rarely wait on one lock.
+const SHARDS: usize = 16;
+/// Entries looked at to choose one to evict.
+const EVICTION_SAMPLE: usize = 8;
+
+/// The bounded in-memory [`Cache`]: a sharded hash map keyed with a per-process random seed
+/// (keys come from strangers), evicting an expired entry, else the oldest of a small sample,
+/// when a shard is full.
+///
+/// ```
+/// use atdata_identity::{Cache, MemoryCache};
+///
+/// let cache = MemoryCache::new(1_000);
+/// assert!(cache.is_empty());
+/// ```
+pub struct MemoryCache {
+    shards: Box<[Mutex<HashMap<CacheKey, CacheEntry>>]>,
+    hasher: RandomState,
+    per_shard: usize,
+}
+
+impl MemoryCache {
+    /// A cache of at most about `capacity` entries.
+    pub fn new(capacity: usize) -> MemoryCache {
+        let per_shard = capacity.div_ceil(SHARDS);
+        MemoryCache {
+            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            hasher: RandomState::new(),
+            per_shard,
+        }
+    }
+
+    fn shard(&self, key: &CacheKey) -> &Mutex<HashMap<CacheKey, CacheEntry>> {
+        let index = (self.hasher.hash_one(key) as usize) % SHARDS;
+        &self.shards[index]
+    }
+}
+
+impl Cache for MemoryCache {
+    fn get(&self, key: &CacheKey) -> Option<CacheEntry> {
+        self.shard(key)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(key)
+            .cloned()
+    }
+
+    fn insert(&self, key: CacheKey, entry: CacheEntry) {
+        if self.per_shard == 0 {
+            return;
+        }
+        let mut map = self
+            .shard(&key)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if map.len() >= self.per_shard && !map.contains_key(&key) {
+            let now = Instant::now();
+            // The map's iteration order follows its random seed, so the sample is an
+            // arbitrary one an attacker cannot aim at.
+            let victim = map
+                .iter()
+                .take(EVICTION_SAMPLE)
+                .min_by_key(|(_, e)| (e.expires_at > now, e.fetched))
+                .map(|(k, _)| k.clone());
+            if let Some(victim) = victim {
+                map.remove(&victim);
+            }
+        }
+        map.insert(key, entry);
+    }
+
+    fn remove(&self, key: &CacheKey) {
+        self.shard(key)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(key);
+    }
+
+    fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(PoisonError::into_inner).len())
+            .sum()
+    }
+}
+
+impl std::fmt::Debug for MemoryCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryCache")
+            .field("len", &self.len())
+            .field("capacity", &(self.per_shard * SHARDS))
+            .finish()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn did(i: usize) -> Did {
+        Did::new(&format!("did:plc:{i:0>24}")).unwrap()
+    }
+
+    #[test]
+    fn bounded_and_evicts_expired_first() {
+        let cache = MemoryCache::new(64);
+        let config = CacheConfig::default();
+        let now = Instant::now();
+        for i in 0..1_000 {
+            let key = CacheKey::Handle(Handle::new(&format!("h{i}.test")).unwrap());
+            cache.insert(key, config.entry(Cached::Did(did(i)), now));
+        }
+        assert!(cache.len() <= 64, "{}", cache.len());
+        assert!(cache.len() >= 48, "{}", cache.len());
+        let key = CacheKey::Document(did(1));
+        cache.insert(key.clone(), config.entry(Cached::Did(did(1)), now));
+        assert!(matches!(cache.get(&key).unwrap().value, Cached::Did(_)));
+        cache.remove(&key);
+        assert!(cache.get(&key).is_none());
+    }
+
+    #[test]
+    fn zero_capacity_stores_nothing() {
+        let cache = MemoryCache::new(0);
+        let entry = CacheConfig::default().entry(Cached::Did(did(1)), Instant::now());
+        cache.insert(CacheKey::Document(did(1)), entry);
+        assert!(cache.is_empty());
+    }
+
+    #[test]
+    fn lifetimes_by_kind() {
+        let config = CacheConfig::default();
+        let now = Instant::now();
+        let found = config.entry(Cached::Did(did(1)), now);
+        assert_eq!(found.expires_at - now, Duration::from_secs(86_400));
+        assert_eq!(found.stale_at - now, Duration::from_secs(3_600));
+        let failed = config.entry(Cached::Error(Error::DidNotFound { did: did(1) }), now);
+        assert_eq!(failed.expires_at - now, Duration::from_secs(120));
+    }
+}

@@ -1,0 +1,116 @@
+//! did:web: the document at `https://<host>/.well-known/did.json`.
+
+use std::sync::atomic::Ordering;
+
+use atdata_core::syntax::{Did, Handle};
+
+use crate::resolver::document_body;
+use crate::{http, Error, Resolver};
+
+/// Where the document of a did:web lives, or why atproto does not accept the DID.
+///
+/// atproto takes hostname-level did:web only: no path (`did:web:example.com:user`), no port,
+/// except `localhost` with an optional `%3A` port in development mode, which is fetched over
+/// plain `http://`.
+pub(crate) fn document_url(did: &Did, development: bool) -> Result<String, Error> {
+    let refuse = |reason| Error::DidWebNotAllowed {
+        did: did.clone(),
+        reason,
+    };
+    let id = did.identifier();
+    if id.contains(':') {
+        return Err(refuse("did:web with a path is not allowed in atproto"));
+    }
+    let (host, port) = match id.split_once("%3A").or_else(|| id.split_once("%3a")) {
+        Some((host, port)) => (host, Some(port)),
+        None => (id, None),
+    };
+    if host.contains('%') {
+        return Err(refuse("did:web hostnames may not be percent-encoded"));
+    }
+    if host.eq_ignore_ascii_case("localhost") {
+        if !development {
+            return Err(refuse(
+                "did:web:localhost is only resolved in development mode",
+            ));
+        }
+        return Ok(match port {
+            Some(port) if port.parse::<u16>().is_ok_and(|p| p != 0) => {
+                format!("http://localhost:{port}/.well-known/did.json")
+            }
+            Some(_) => return Err(refuse("did:web port is not a number")),
+            None => "http://localhost/.well-known/did.json".to_owned(),
+        });
+    }
+    if port.is_some() {
+        return Err(refuse(
+            "did:web with a port is only allowed for localhost in development mode",
+        ));
+    }
+    // A hostname with at least two labels, as a handle is (IP addresses are not hostnames).
+    if Handle::new(host).is_err() {
+        return Err(refuse("did:web host is not a valid hostname"));
+    }
+    Ok(format!(
+        "https://{}/.well-known/did.json",
+        host.to_ascii_lowercase()
+    ))
+}
+
+/// Fetches the document text of a did:web.
+pub(crate) async fn fetch_document(resolver: &Resolver, did: &Did) -> Result<String, Error> {
+    let inner = resolver.inner();
+    let settings = &inner.settings;
+    let url = document_url(did, settings.development)?;
+    inner.stats.http_requests.fetch_add(1, Ordering::Relaxed);
+    let fetched = http::get(
+        &inner.untrusted,
+        &url,
+        "application/did+ld+json, application/json",
+        settings.document_limit,
+        settings.http_timeout,
+        settings.guard,
+    )
+    .await?;
+    document_body(did, fetched.status, fetched.body)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn url(did: &str, development: bool) -> Result<String, Error> {
+        document_url(&Did::new(did).unwrap(), development)
+    }
+
+    #[test]
+    fn hostnames_ports_and_paths() {
+        assert_eq!(
+            url("did:web:example.com", false).unwrap(),
+            "https://example.com/.well-known/did.json"
+        );
+        assert_eq!(
+            url("did:web:Sub.Example.COM", false).unwrap(),
+            "https://sub.example.com/.well-known/did.json"
+        );
+        for (did, development) in [
+            ("did:web:example.com:user:alice", true),
+            ("did:web:example.com%3A8080", true),
+            ("did:web:localhost%3A8080", false),
+            ("did:web:localhost", false),
+            ("did:web:localhost%3Axyz", true),
+            ("did:web:localhost%3A0", true),
+            ("did:web:exa%41mple.com", true),
+            ("did:web:com", true),
+            ("did:web:127.0.0.1", true),
+        ] {
+            let e = url(did, development).unwrap_err();
+            assert!(matches!(e, Error::DidWebNotAllowed { .. }), "{did}: {e}");
+        }
+        assert_eq!(
+            url("did:web:localhost%3A8080", true).unwrap(),
+            "http://localhost:8080/.well-known/did.json"
+        );
+    }
+}
