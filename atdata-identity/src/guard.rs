@@ -86,6 +86,20 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
     !blocked
 }
 
+/// The guard's setting: off, or on with a list of addresses allowed anyway.
+#[derive(Debug, Clone)]
+pub(crate) struct Guard {
+    pub(crate) on: bool,
+    pub(crate) allowed: Arc<[IpAddr]>,
+}
+
+impl Guard {
+    /// Whether the resolver may connect to `ip`.
+    pub(crate) fn permits(&self, ip: IpAddr) -> bool {
+        !self.on || is_public_address(ip) || self.allowed.contains(&ip)
+    }
+}
+
 /// The marker error the guarded name lookup and redirect policy return, found again in the
 /// HTTP error's source chain to report [`Error::Blocked`](crate::Error::Blocked).
 #[derive(Debug, thiserror::Error)]
@@ -99,19 +113,19 @@ pub(crate) struct BlockedHost {
 /// guard is on.
 pub(crate) struct GuardedLookup {
     pub(crate) dns: Arc<TokioResolver>,
-    pub(crate) guard: bool,
+    pub(crate) guard: Guard,
 }
 
 impl Resolve for GuardedLookup {
     fn resolve(&self, name: Name) -> Resolving {
         let dns = Arc::clone(&self.dns);
-        let guard = self.guard;
+        let guard = self.guard.clone();
         Box::pin(async move {
             let host = name.as_str().to_owned();
             let found = dns.lookup_ip(host.as_str()).await?;
             let mut addrs: Vec<SocketAddr> = found
                 .iter()
-                .filter(|ip| !guard || is_public_address(*ip))
+                .filter(|ip| guard.permits(*ip))
                 .map(|ip| SocketAddr::new(ip, 0))
                 .collect();
             if addrs.is_empty() {

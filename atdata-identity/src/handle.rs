@@ -87,7 +87,7 @@ async fn by_https(resolver: &Resolver, handle: &Handle) -> Found {
         "text/plain",
         settings.well_known_limit,
         settings.http_timeout,
-        settings.guard,
+        Some(&settings.guard),
     )
     .await
     {

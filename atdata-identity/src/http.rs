@@ -9,7 +9,7 @@ use std::time::Duration;
 use futures_util::StreamExt as _;
 use reqwest::redirect;
 
-use crate::guard::{is_public_address, BlockedHost, GuardedLookup};
+use crate::guard::{BlockedHost, Guard, GuardedLookup};
 use crate::Error;
 
 /// A fetched answer: the status and at most `limit` bytes of body.
@@ -31,7 +31,7 @@ pub(crate) struct UntrustedClient<'a> {
 /// hops and applies the guard to IP-literal targets, and no plain-http downgrade outside
 /// development mode.
 pub(crate) fn untrusted_client(settings: UntrustedClient<'_>) -> reqwest::Result<reqwest::Client> {
-    let guard = settings.lookup.guard;
+    let guard = settings.lookup.guard.clone();
     let max = settings.max_redirects;
     let development = settings.development;
     let policy = redirect::Policy::custom(move |attempt| {
@@ -40,7 +40,7 @@ pub(crate) fn untrusted_client(settings: UntrustedClient<'_>) -> reqwest::Result
         }
         let url = attempt.url();
         if let Some(ip) = literal_ip(url) {
-            if guard && !is_public_address(ip) {
+            if !guard.permits(ip) {
                 let host = ip.to_string();
                 return attempt.error(BlockedHost { host });
             }
@@ -102,7 +102,7 @@ fn literal_ip(url: &reqwest::Url) -> Option<IpAddr> {
 
 /// GETs `url` with `deadline` for the whole exchange and at most `limit` bytes of body.
 ///
-/// `guard` refuses an IP-literal URL that is not public (name lookups are guarded by the
+/// `guard` refuses an IP-literal URL it does not permit (name lookups are guarded by the
 /// client itself).
 pub(crate) async fn get(
     client: &reqwest::Client,
@@ -110,7 +110,7 @@ pub(crate) async fn get(
     accept: &str,
     limit: usize,
     deadline: Duration,
-    guard: bool,
+    guard: Option<&Guard>,
 ) -> Result<Fetched, Error> {
     let target = url.to_owned();
     let parsed = reqwest::Url::parse(url).map_err(|e| Error::Unreachable {
@@ -118,7 +118,7 @@ pub(crate) async fn get(
         reason: format!("invalid URL: {e}"),
     })?;
     if let Some(ip) = literal_ip(&parsed) {
-        if guard && !is_public_address(ip) {
+        if guard.is_some_and(|g| !g.permits(ip)) {
             return Err(Error::Blocked {
                 target,
                 host: ip.to_string(),

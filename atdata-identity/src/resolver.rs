@@ -1,7 +1,7 @@
 //! [`Resolver`]: handles and DIDs to verified identities, with a cache in front.
 
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -14,7 +14,7 @@ use hickory_resolver::TokioResolver;
 
 use crate::cache::{Cache, CacheConfig, CacheKey, Cached, MemoryCache};
 use crate::flight::Flights;
-use crate::guard::GuardedLookup;
+use crate::guard::{Guard, GuardedLookup};
 use crate::{dns, handle, http, web, BuildError, Error, Identity};
 
 /// The default PLC directory.
@@ -76,7 +76,7 @@ pub(crate) struct Settings {
     pub(crate) dns_timeout: Duration,
     pub(crate) well_known_limit: usize,
     pub(crate) document_limit: usize,
-    pub(crate) guard: bool,
+    pub(crate) guard: Guard,
     pub(crate) development: bool,
     pub(crate) cache: CacheConfig,
 }
@@ -135,6 +135,7 @@ pub struct ResolverBuilder {
     cache_config: CacheConfig,
     cache: Option<Arc<dyn Cache>>,
     guard: bool,
+    guard_allows: Vec<IpAddr>,
     development: bool,
 }
 
@@ -153,6 +154,7 @@ impl Default for ResolverBuilder {
             cache_config: CacheConfig::default(),
             cache: None,
             guard: true,
+            guard_allows: Vec::new(),
             development: false,
         }
     }
@@ -249,6 +251,13 @@ impl ResolverBuilder {
         self
     }
 
+    /// Lets the SSRF guard permit this address although it is not public (an internal host
+    /// you trust), while it keeps refusing every other one.
+    pub fn ssrf_allow(mut self, ip: IpAddr) -> Self {
+        self.guard_allows.push(ip);
+        self
+    }
+
     /// Development mode (off by default): `did:web:localhost` (with a `%3A` port) is resolved
     /// over plain `http://`, and a redirect from `https://` to `http://` is followed. It does
     /// not switch off the SSRF guard, which refuses `localhost` on its own.
@@ -281,10 +290,14 @@ impl ResolverBuilder {
             roots.extend(certs);
         }
         let dns = Arc::new(dns::build(&self.nameservers, self.dns_timeout)?);
+        let guard = Guard {
+            on: self.guard,
+            allowed: self.guard_allows.into(),
+        };
         let untrusted = http::untrusted_client(http::UntrustedClient {
             lookup: GuardedLookup {
                 dns: Arc::clone(&dns),
-                guard: self.guard,
+                guard: guard.clone(),
             },
             max_redirects: self.max_redirects,
             development: self.development,
@@ -305,7 +318,7 @@ impl ResolverBuilder {
                     dns_timeout: self.dns_timeout,
                     well_known_limit: self.well_known_limit,
                     document_limit: self.document_limit,
-                    guard: self.guard,
+                    guard,
                     development: self.development,
                     cache: self.cache_config,
                 },
@@ -324,7 +337,7 @@ impl std::fmt::Debug for Resolver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Resolver")
             .field("plc_url", &self.inner.settings.plc_url)
-            .field("ssrf_guard", &self.inner.settings.guard)
+            .field("ssrf_guard", &self.inner.settings.guard.on)
             .field("cached", &self.inner.cache.len())
             .finish_non_exhaustive()
     }
@@ -529,7 +542,7 @@ impl Resolver {
             "application/did+ld+json, application/json",
             limit,
             self.inner.settings.http_timeout,
-            false,
+            None,
         )
         .await?;
         Ok((fetched.status, fetched.body))

@@ -69,7 +69,7 @@ pub(crate) async fn fetch_document(resolver: &Resolver, did: &Did) -> Result<Str
         "application/did+ld+json, application/json",
         settings.document_limit,
         settings.http_timeout,
-        settings.guard,
+        Some(&settings.guard),
     )
     .await?;
     document_body(did, fetched.status, fetched.body)

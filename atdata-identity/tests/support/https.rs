@@ -242,6 +242,10 @@ pub enum Response {
     },
     /// These bytes as they are, then close (for malformed responses).
     Raw(Vec<u8>),
+    /// Forward the request (method, target and Host header) over plain HTTP/1.1 to this
+    /// upstream and relay its answer as it comes: a TLS front for a real server, such as the
+    /// reference PDS answering `/.well-known/atproto-did` for its handles.
+    Proxy(SocketAddr),
 }
 
 impl Response {
@@ -697,6 +701,22 @@ where
     request.body = body;
 
     let response = site.find(request.host.as_deref(), &request.target);
+    if let Response::Proxy(upstream) = response {
+        let head = format!(
+            "{} {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            request.method,
+            request.target,
+            request.host.as_deref().unwrap_or("localhost")
+        );
+        site.log(request);
+        if let Ok(mut up) = tokio::net::TcpStream::connect(upstream).await {
+            if up.write_all(head.as_bytes()).await.is_ok() {
+                let _ = tokio::io::copy(&mut up, &mut stream).await;
+            }
+        }
+        let _ = stream.shutdown().await;
+        return;
+    }
     site.log(request);
     let _ = write_response(&mut stream, response).await;
     let _ = stream.shutdown().await;
@@ -848,5 +868,6 @@ async fn write_response<S: AsyncWrite + Unpin>(
             stream.flush().await
         }
         Response::Slow { .. } => unreachable!("slow responses are unwrapped above"),
+        Response::Proxy(_) => unreachable!("proxied requests are relayed before this"),
     }
 }
