@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Instant;
 
+use atdata_core::syntax::AtIdentifier;
 use atdata_core::xrpc::XrpcRequest;
 use zeroize::Zeroize as _;
 
@@ -100,6 +101,19 @@ impl Client {
     /// Logs in with a handle (or DID, or email) and a password — preferably an app password —
     /// via `com.atproto.server.createSession`. Calls then go to the account's PDS.
     ///
+    /// A client built without a service ([`Client::builder`]`.build()`) finds the PDS itself,
+    /// as `goat` does: a DID through its DID document, a handle through its DNS or HTTPS
+    /// record and then the document (checked both ways), with the client's
+    /// [resolver](crate::ClientBuilder::resolver). Only an email needs a service to be set.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = atdata_client::Client::builder().build()?;
+    /// let me = client.login("alice.example.com", "xxxx-xxxx-xxxx-xxxx").await?;
+    /// println!("logged in on {:?}", client.session().and_then(|s| s.pds.clone()));
+    /// # let _ = me; Ok(()) }
+    /// ```
+    ///
     /// ```no_run
     /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
     /// let client = atdata_client::Client::new("https://bsky.social")?;
@@ -146,15 +160,20 @@ impl Client {
         password: &str,
         auth_factor_token: Option<&str>,
     ) -> Result<Account, Error<create_session::Error>> {
+        let pds = self.pds_for_login(identifier).await?;
         let mut request = CreateSession::new(identifier, password);
         if let Some(token) = auth_factor_token {
             request = request.auth_factor_token(token);
         }
-        let result = self.anonymous_session_call(&request).await;
+        let result = self.anonymous_session_call_at(&request, pds.clone()).await;
         // The copy of the password (and code) the request held is wiped, not just freed.
         request.input.password.zeroize();
         request.input.auth_factor_token.zeroize();
-        let session = result?;
+        let mut session = result?;
+        // Without a DID document in the answer, calls still go to the PDS we found.
+        if session.pds.is_none() {
+            session.pds = pds;
+        }
         let account = session.account();
         self.inner
             .session
@@ -205,12 +224,62 @@ impl Client {
         R: XrpcRequest,
         R::Output: Into<SessionOutput>,
     {
+        self.anonymous_session_call_at(request, None).await
+    }
+
+    /// [`anonymous_session_call`](Self::anonymous_session_call) to `base` instead of the
+    /// client's service, when given.
+    async fn anonymous_session_call_at<R>(
+        &self,
+        request: &R,
+        base: Option<String>,
+    ) -> Result<Session, Error<R::Error>>
+    where
+        R: XrpcRequest,
+        R::Output: Into<SessionOutput>,
+    {
         let mut call = Call::for_request(request).map_err(Error::typed)?;
         call.auth = Auth::Anonymous;
-        let options = CallOptions::new().retry(crate::RetryPolicy::none());
+        let mut options = CallOptions::new().retry(crate::RetryPolicy::none());
+        options.base = base;
         let received = self.perform(&call, &options).await.map_err(Error::typed)?;
         let output = Client::decode(R::NSID, received, R::decode_output).map_err(Error::typed)?;
         Ok(output.into().into_session())
+    }
+
+    /// The PDS to log in to when the client has no service of its own: the `#atproto_pds`
+    /// endpoint of the account's DID document. `None` when a service was set, or when the
+    /// identifier is an email (which only a service can look up).
+    async fn pds_for_login<E: atdata_core::xrpc::XrpcErrorName>(
+        &self,
+        identifier: &str,
+    ) -> Result<Option<String>, Error<E>> {
+        if !self.inner.resolve_pds {
+            return Ok(None);
+        }
+        let Ok(id) = AtIdentifier::new(identifier.trim()) else {
+            return Ok(None);
+        };
+        let fail = |source| Error::Identity {
+            identifier: identifier.to_owned(),
+            source,
+        };
+        let resolver = self.inner.resolver().map_err(fail)?;
+        // A DID needs only its document; a handle is checked both ways, so that a handle
+        // pointing at someone else's DID is not logged in to.
+        let identity = match &id {
+            AtIdentifier::Did(did) => resolver.lookup_document(did).await,
+            AtIdentifier::Handle(handle) => resolver.lookup_handle(handle).await,
+        }
+        .map_err(fail)?;
+        let pds = identity.pds().ok_or_else(|| {
+            fail(atdata_identity::Error::ServiceNotDeclared {
+                did: identity.did().clone(),
+                fragment: "#atproto_pds",
+            })
+        })?;
+        tracing::debug!(%identifier, pds, "logging in at the account's PDS");
+        Ok(Some(pds.trim_end_matches('/').to_owned()))
     }
 
     /// Refreshes the session now (it also happens by itself when a call finds the access
@@ -287,6 +356,22 @@ impl Client {
 }
 
 impl Inner {
+    /// The identity resolver: the one given to the builder, or the default one, built now
+    /// if this is its first use.
+    pub(crate) fn resolver(&self) -> Result<atdata_identity::Resolver, atdata_identity::Error> {
+        let mut slot = self.resolver.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(resolver) = &*slot {
+            return Ok(resolver.clone());
+        }
+        let resolver =
+            atdata_identity::Resolver::new().map_err(|e| atdata_identity::Error::Unreachable {
+                target: "identity resolver".into(),
+                reason: e.to_string(),
+            })?;
+        *slot = Some(resolver.clone());
+        Ok(resolver)
+    }
+
     /// Refreshes the session unless it changed since generation `seen` (another caller
     /// refreshed it while this one waited for the lock): however many calls find the token
     /// expired at once, one refresh goes out.

@@ -69,6 +69,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 #[must_use]
 pub struct ClientBuilder {
     service: String,
+    service_set: bool,
+    resolver: Option<atdata_identity::Resolver>,
     http: Option<reqwest::Client>,
     timeout: Option<Duration>,
     connect_timeout: Duration,
@@ -87,6 +89,8 @@ impl Default for ClientBuilder {
     fn default() -> Self {
         ClientBuilder {
             service: DEFAULT_SERVICE.to_owned(),
+            service_set: false,
+            resolver: None,
             http: None,
             timeout: Some(DEFAULT_TIMEOUT),
             connect_timeout: Duration::from_secs(10),
@@ -128,6 +132,7 @@ impl ClientBuilder {
     /// calls go to the PDS that the account's DID document names.
     pub fn service(mut self, url: impl Into<String>) -> Self {
         self.service = url.into();
+        self.service_set = true;
         self
     }
 
@@ -218,6 +223,14 @@ impl ClientBuilder {
         self
     }
 
+    /// The identity resolver [`Client::login`] uses to find an account's PDS when no service
+    /// was set (default: [`atdata_identity::Resolver::new`], built on first use: plc.directory,
+    /// the system's DNS, the SSRF guard on).
+    pub fn resolver(mut self, resolver: atdata_identity::Resolver) -> Self {
+        self.resolver = Some(resolver);
+        self
+    }
+
     /// Builds the client.
     pub fn build(self) -> Result<Client, BuildError> {
         let service = check_service_url(&self.service)?;
@@ -239,6 +252,8 @@ impl ClientBuilder {
         Ok(Client::from_parts(crate::client::Config {
             http,
             service,
+            resolve_pds: !self.service_set,
+            resolver: self.resolver,
             timeout: self.timeout,
             user_agent,
             max_response_size: self.max_response_size,

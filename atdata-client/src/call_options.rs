@@ -30,6 +30,9 @@ pub struct CallOptions {
     pub(crate) retry: Option<RetryPolicy>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) anonymous: bool,
+    /// Where an anonymous call goes instead of the client's service (login to a PDS found
+    /// through the account's DID document).
+    pub(crate) base: Option<String>,
 }
 
 impl CallOptions {
@@ -99,6 +102,7 @@ impl CallOptions {
             retry: self.retry.clone().or_else(|| defaults.retry.clone()),
             timeout: self.timeout.or(defaults.timeout),
             anonymous: self.anonymous,
+            base: self.base.clone(),
         }
     }
 

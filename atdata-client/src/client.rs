@@ -60,6 +60,8 @@ impl std::fmt::Debug for Client {
 pub(crate) struct Config {
     pub(crate) http: reqwest::Client,
     pub(crate) service: String,
+    pub(crate) resolve_pds: bool,
+    pub(crate) resolver: Option<atdata_identity::Resolver>,
     pub(crate) timeout: Option<std::time::Duration>,
     pub(crate) user_agent: HeaderValue,
     pub(crate) max_response_size: u64,
@@ -74,6 +76,10 @@ pub(crate) struct Config {
 pub(crate) struct Inner {
     http: reqwest::Client,
     pub(crate) service: String,
+    /// Whether login finds the account's PDS through its DID document (no service was set).
+    pub(crate) resolve_pds: bool,
+    /// The identity resolver for that; the default one is built on first use.
+    pub(crate) resolver: Mutex<Option<atdata_identity::Resolver>>,
     timeout: Option<std::time::Duration>,
     user_agent: HeaderValue,
     max_response_size: u64,
@@ -243,6 +249,8 @@ impl Client {
         let inner = Arc::new(Inner {
             http: config.http,
             service: config.service,
+            resolve_pds: config.resolve_pds,
+            resolver: Mutex::new(config.resolver),
             timeout: config.timeout,
             user_agent: config.user_agent,
             max_response_size: config.max_response_size,
@@ -404,7 +412,10 @@ impl Inner {
             }
             let session = snapshot.session.as_deref();
             let (base, token) = match auth {
-                Auth::Anonymous => (self.service.as_str(), None),
+                Auth::Anonymous => (
+                    options.base.as_deref().unwrap_or(self.service.as_str()),
+                    None,
+                ),
                 Auth::Session => (
                     session
                         .and_then(|s| s.pds.as_deref())

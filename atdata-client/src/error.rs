@@ -198,6 +198,16 @@ pub enum Error<E: XrpcErrorName = NoError> {
         #[source]
         source: Box<Error>,
     },
+    /// The account's PDS could not be found: the handle or DID did not resolve, or its DID
+    /// document names no PDS.
+    #[error("finding the PDS of {identifier}: {source}")]
+    Identity {
+        /// The handle or DID logged in with.
+        identifier: String,
+        /// Why it could not be resolved.
+        #[source]
+        source: atdata_identity::Error,
+    },
     /// Reading or writing a local file failed.
     #[error("{}: {source}", path.display())]
     Io {
@@ -241,6 +251,7 @@ impl<E: XrpcErrorName> Error<E> {
             | Error::InvalidArgument { .. }
             | Error::NotARecordUri { .. }
             | Error::InvalidHeader { .. }
+            | Error::Identity { .. }
             | Error::Io { .. } => None,
         }
     }
@@ -328,6 +339,7 @@ impl<E: XrpcErrorName> Error<E> {
             Error::InvalidHeader { name } => Error::InvalidHeader { name },
             Error::NotLoggedIn { nsid } => Error::NotLoggedIn { nsid },
             Error::Refresh { nsid, source } => Error::Refresh { nsid, source },
+            Error::Identity { identifier, source } => Error::Identity { identifier, source },
             Error::Io { path, source } => Error::Io { path, source },
         }
     }

@@ -13,7 +13,7 @@ use atdata_client::com::atproto::server::{create_session, GetSession};
 use atdata_client::records::{Write, WriteResult};
 use atdata_client::{Client, Error, SessionChange, XrpcErrorKind};
 use atdata_core::car::CarReader;
-use atdata_core::{Blob, DidDocument, Value};
+use atdata_core::{Blob, Value};
 use futures_util::{StreamExt as _, TryStreamExt as _};
 use pds_harness::{new_account, pds, Pds, PASSWORD};
 use serde::{Deserialize, Serialize};
@@ -103,6 +103,44 @@ async fn create_account_login_and_me() {
     assert_eq!(error.error_name(), Some("AuthenticationRequired"));
     assert!(!format!("{error} {error:?}").contains(wrong));
     let _: Option<&create_session::Error> = error.known();
+}
+
+/// Without a service, login finds the PDS through the account's DID document (as goat does).
+#[tokio::test]
+async fn login_without_a_service_finds_the_pds_through_the_did_document() {
+    let Some(pds) = pds() else { return };
+    let (_, account) = new_account(pds).await;
+    let resolver = atdata_identity::Resolver::builder()
+        .plc_url(&pds.plc_url)
+        .build()
+        .expect("resolver");
+    let client = Client::builder()
+        .resolver(resolver.clone())
+        .build()
+        .expect("client");
+    assert_eq!(client.service(), atdata_client::DEFAULT_SERVICE);
+    let me = client
+        .login(account.did.as_str(), PASSWORD)
+        .await
+        .expect("login by DID, no service");
+    assert_eq!(me, account);
+    assert_eq!(client.endpoint(), pds.url.trim_end_matches('/'));
+    let session = client.send(&GetSession::new()).await.expect("getSession");
+    assert_eq!(session.did, account.did);
+
+    // A handle must resolve both ways first; `.test` handles have no DNS or HTTPS record
+    // here, so the login stops before any password is sent anywhere.
+    let client = Client::builder()
+        .resolver(resolver)
+        .build()
+        .expect("client");
+    let error = client
+        .login(account.handle.as_str(), PASSWORD)
+        .await
+        .expect_err("an unresolvable handle");
+    assert!(matches!(error, Error::Identity { .. }), "{error}");
+    assert!(!format!("{error} {error:?}").contains(PASSWORD));
+    assert!(client.session().is_none());
 }
 
 /// The namespaced form reaches the same methods as `send`, also from a namespace that outlives
@@ -915,25 +953,15 @@ async fn get_repo_parses_and_verifies_with_the_plc_signing_key() {
     std::fs::remove_file(&path).ok();
 }
 
-/// The account's `#atproto` key from its DID document in the PLC directory.
+/// The account's `#atproto` key, through the identity resolver and the PLC directory.
 async fn signing_key(pds: &Pds, did: &atdata_core::Did) -> atdata_crypto::PublicKey {
-    let url = format!("{}/{}", pds.plc_url, did);
-    let body = reqwest::get(&url)
-        .await
-        .expect("PLC reachable")
-        .text()
-        .await
-        .expect("PLC body");
-    let doc: DidDocument = serde_json::from_str(&body).expect("DID document");
-    assert_eq!(doc.pds_endpoint(), Some(pds.url.trim_end_matches('/')));
-    let method = doc
-        .verification_method_by_fragment("#atproto")
-        .expect("#atproto key");
-    atdata_crypto::PublicKey::from_verification_method(
-        &method.r#type,
-        method.public_key_multibase.as_deref().expect("multibase"),
-    )
-    .expect("key")
+    let resolver = atdata_identity::Resolver::builder()
+        .plc_url(&pds.plc_url)
+        .build()
+        .expect("resolver");
+    let identity = resolver.lookup_document(did).await.expect("DID document");
+    assert_eq!(identity.pds(), Some(pds.url.trim_end_matches('/')));
+    identity.signing_key().expect("#atproto key")
 }
 
 #[test]

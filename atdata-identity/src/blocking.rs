@@ -99,6 +99,11 @@ impl Resolver {
         self.runtime.block_on(self.inner.lookup_did(did))
     }
 
+    /// See [`crate::Resolver::lookup_document`].
+    pub fn lookup_document(&self, did: &Did) -> Result<Arc<Identity>, Error> {
+        self.runtime.block_on(self.inner.lookup_document(did))
+    }
+
     /// See [`crate::Resolver::lookup_handle`].
     pub fn lookup_handle(&self, handle: &Handle) -> Result<Arc<Identity>, Error> {
         self.runtime.block_on(self.inner.lookup_handle(handle))

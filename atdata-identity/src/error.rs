@@ -119,6 +119,14 @@ pub enum Error {
         /// Why a declared key was unusable, if one was declared.
         reason: Option<String>,
     },
+    /// The DID document has no usable service with this fragment (`#atproto_pds`).
+    #[error("{did}: no {fragment} service in the DID document")]
+    ServiceNotDeclared {
+        /// The DID.
+        did: Did,
+        /// The service's fragment.
+        fragment: &'static str,
+    },
     /// No answer within the deadline.
     #[error("{target}: no answer within {after:?}")]
     Timeout {

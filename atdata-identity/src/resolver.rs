@@ -389,18 +389,18 @@ impl Resolver {
     /// The DID document of `did`, from the PLC directory (did:plc) or the web host
     /// (did:web), checked to describe `did`.
     pub async fn resolve_did(&self, did: &Did) -> Result<DidDocument, Error> {
-        Ok(self.document(did).await?.document().clone())
+        Ok(self.lookup_document(did).await?.document().clone())
     }
 
     /// The DID document of `did` exactly as it was served.
     pub async fn resolve_did_json(&self, did: &Did) -> Result<String, Error> {
-        Ok(self.document(did).await?.document_json().to_owned())
+        Ok(self.lookup_document(did).await?.document_json().to_owned())
     }
 
     /// The key that signs `did`'s repository commits (`#atproto`). Reads the document only:
     /// the handle is not resolved.
     pub async fn signing_key(&self, did: &Did) -> Result<PublicKey, Error> {
-        self.document(did).await?.signing_key()
+        self.lookup_document(did).await?.signing_key()
     }
 
     /// The identity `id` names, with the handle checked both ways.
@@ -548,7 +548,11 @@ impl Resolver {
         Ok((fetched.status, fetched.body))
     }
 
-    async fn document(&self, did: &Did) -> Result<Arc<Identity>, Error> {
+    /// The identity `did`'s document describes, without checking its handle (so without
+    /// resolving it): [`Identity::handle`] is `handle.invalid`, and
+    /// [`Identity::claimed_handle`] what the document claims. Cheaper than
+    /// [`lookup_did`](Resolver::lookup_did) when only the keys or services are needed.
+    pub async fn lookup_document(&self, did: &Did) -> Result<Arc<Identity>, Error> {
         match self.cached(CacheKey::Document(did.clone())).await {
             Cached::Identity(identity) => Ok(identity),
             Cached::Error(e) => Err(e),
@@ -641,7 +645,7 @@ impl Resolver {
     }
 
     async fn fetch_identity(&self, did: &Did) -> Result<Cached, Error> {
-        let document = self.document(did).await?;
+        let document = self.lookup_document(did).await?;
         let verified = match document.claimed_handle() {
             Some(handle) if !handle.has_disallowed_tld() => {
                 match self.resolve_handle(handle).await {
