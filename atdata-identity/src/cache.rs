@@ -3,7 +3,7 @@
 
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -173,9 +173,54 @@ const EVICTION_SAMPLE: usize = 8;
 /// assert!(cache.is_empty());
 /// ```
 pub struct MemoryCache {
-    shards: Box<[Mutex<HashMap<CacheKey, CacheEntry>>]>,
+    shards: Box<[Mutex<Shard>]>,
     hasher: RandomState,
     per_shard: usize,
+}
+
+/// One shard: keys carry the hash the cache computed once (seeded SipHash over the whole
+/// key), which both picks the shard and places the key in the shard's table.
+type Shard = HashMap<Slot, CacheEntry, BuildHasherDefault<PassThrough>>;
+
+#[derive(Clone)]
+struct Slot {
+    hash: u64,
+    key: CacheKey,
+}
+
+impl PartialEq for Slot {
+    fn eq(&self, other: &Self) -> bool {
+        self.hash == other.hash && self.key == other.key
+    }
+}
+
+impl Eq for Slot {}
+
+impl std::hash::Hash for Slot {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+/// Hands a [`Slot`]'s precomputed hash to the table.
+#[derive(Default)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used (by `Slot`); this keeps any other use well-defined.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 impl MemoryCache {
@@ -183,24 +228,32 @@ impl MemoryCache {
     pub fn new(capacity: usize) -> MemoryCache {
         let per_shard = capacity.div_ceil(SHARDS);
         MemoryCache {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
             hasher: RandomState::new(),
             per_shard,
         }
     }
 
-    fn shard(&self, key: &CacheKey) -> &Mutex<HashMap<CacheKey, CacheEntry>> {
-        let index = (self.hasher.hash_one(key) as usize) % SHARDS;
-        &self.shards[index]
+    /// The key's slot and shard. The shard comes from middle bits of the hash: the table
+    /// inside uses the low bits for its index and the top ones for its tags.
+    fn locate(&self, key: &CacheKey) -> (Slot, &Mutex<Shard>) {
+        let hash = self.hasher.hash_one(key);
+        let shard = &self.shards[((hash >> 32) as usize) % SHARDS];
+        let slot = Slot {
+            hash,
+            key: key.clone(),
+        };
+        (slot, shard)
     }
 }
 
 impl Cache for MemoryCache {
     fn get(&self, key: &CacheKey) -> Option<CacheEntry> {
-        self.shard(key)
+        let (slot, shard) = self.locate(key);
+        shard
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .get(key)
+            .get(&slot)
             .cloned()
     }
 
@@ -208,11 +261,9 @@ impl Cache for MemoryCache {
         if self.per_shard == 0 {
             return;
         }
-        let mut map = self
-            .shard(&key)
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if map.len() >= self.per_shard && !map.contains_key(&key) {
+        let (slot, shard) = self.locate(&key);
+        let mut map = shard.lock().unwrap_or_else(PoisonError::into_inner);
+        if map.len() >= self.per_shard && !map.contains_key(&slot) {
             let now = Instant::now();
             // The map's iteration order follows its random seed, so the sample is an
             // arbitrary one an attacker cannot aim at.
@@ -225,14 +276,15 @@ impl Cache for MemoryCache {
                 map.remove(&victim);
             }
         }
-        map.insert(key, entry);
+        map.insert(slot, entry);
     }
 
     fn remove(&self, key: &CacheKey) {
-        self.shard(key)
+        let (slot, shard) = self.locate(key);
+        shard
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .remove(key);
+            .remove(&slot);
     }
 
     fn len(&self) -> usize {

@@ -161,6 +161,14 @@ pub enum Error {
         /// The refused host or address.
         host: String,
     },
+    /// The host does not exist: DNS has no address for it.
+    #[error("{target}: no such host {host}")]
+    HostNotFound {
+        /// What was asked.
+        target: String,
+        /// The host DNS does not know.
+        host: String,
+    },
     /// The server could not be reached (DNS failure, connection refused, TLS error, …).
     #[error("{target}: unreachable: {reason}")]
     Unreachable {

@@ -108,6 +108,14 @@ pub(crate) struct BlockedHost {
     pub(crate) host: String,
 }
 
+/// The marker error of a name that does not exist (or has no address): the host is not
+/// there, which for a handle means "not found" rather than "unreachable".
+#[derive(Debug, thiserror::Error)]
+#[error("no such host: {host}")]
+pub(crate) struct NoSuchHost {
+    pub(crate) host: String,
+}
+
 /// The name lookup of the HTTP client that fetches from untrusted hosts: hickory (so the
 /// configured nameservers apply to HTTPS too), with non-public addresses dropped when the
 /// guard is on.
@@ -122,7 +130,13 @@ impl Resolve for GuardedLookup {
         let guard = self.guard.clone();
         Box::pin(async move {
             let host = name.as_str().to_owned();
-            let found = dns.lookup_ip(host.as_str()).await?;
+            let found = match dns.lookup_ip(host.as_str()).await {
+                Ok(found) => found,
+                Err(e) if e.is_nx_domain() || e.is_no_records_found() => {
+                    return Err(Box::new(NoSuchHost { host }) as Box<_>)
+                }
+                Err(e) => return Err(Box::new(e) as Box<_>),
+            };
             let mut addrs: Vec<SocketAddr> = found
                 .iter()
                 .filter(|ip| guard.permits(*ip))

@@ -92,6 +92,9 @@ async fn by_https(resolver: &Resolver, handle: &Handle) -> Found {
     .await
     {
         Ok(fetched) => fetched,
+        Err(Error::HostNotFound { host, .. }) => {
+            return Found::Nothing(format!("no such host {host}"))
+        }
         Err(e) => return Found::Failed(e),
     };
     if fetched.status != 200 {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use futures_util::StreamExt as _;
 use reqwest::redirect;
 
-use crate::guard::{BlockedHost, Guard, GuardedLookup};
+use crate::guard::{BlockedHost, Guard, GuardedLookup, NoSuchHost};
 use crate::Error;
 
 /// A fetched answer: the status and at most `limit` bytes of body.
@@ -174,6 +174,12 @@ fn from_reqwest(target: &str, error: &reqwest::Error) -> Error {
             return Error::Blocked {
                 target: target.to_owned(),
                 host: blocked.host.clone(),
+            };
+        }
+        if let Some(missing) = e.downcast_ref::<NoSuchHost>() {
+            return Error::HostNotFound {
+                target: target.to_owned(),
+                host: missing.host.clone(),
             };
         }
         if e.is::<TooManyRedirects>() || e.is::<Downgrade>() {

@@ -562,20 +562,32 @@ impl Resolver {
 
     /// The answer for `key`: from the cache while fresh (starting a background refresh once
     /// stale), otherwise fetched — once, however many callers ask at the same time.
-    fn cached(&self, key: CacheKey) -> Lookup<'_> {
+    ///
+    /// The cache hit is answered before any future is boxed: it is the hot path.
+    async fn cached(&self, key: CacheKey) -> Cached {
+        match self.hit(&key) {
+            Some(value) => value,
+            None => self.miss(key).await,
+        }
+    }
+
+    fn hit(&self, key: &CacheKey) -> Option<Cached> {
+        let inner = &self.inner;
+        let entry = inner.cache.get(key)?;
+        let now = Instant::now();
+        if now >= entry.expires_at {
+            return None;
+        }
+        inner.stats.hits.fetch_add(1, Ordering::Relaxed);
+        if now >= entry.stale_at && !inner.flights.in_flight(key) {
+            self.refresh_in_background(key.clone());
+        }
+        Some(entry.value)
+    }
+
+    fn miss(&self, key: CacheKey) -> Lookup<'_> {
         Box::pin(async move {
-            let inner = &self.inner;
-            let now = Instant::now();
-            if let Some(entry) = inner.cache.get(&key) {
-                if now < entry.expires_at {
-                    inner.stats.hits.fetch_add(1, Ordering::Relaxed);
-                    if now >= entry.stale_at && !inner.flights.in_flight(&key) {
-                        self.refresh_in_background(key);
-                    }
-                    return entry.value;
-                }
-            }
-            inner.stats.misses.fetch_add(1, Ordering::Relaxed);
+            self.inner.stats.misses.fetch_add(1, Ordering::Relaxed);
             self.fetch_once(key).await
         })
     }

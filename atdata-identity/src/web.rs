@@ -71,7 +71,12 @@ pub(crate) async fn fetch_document(resolver: &Resolver, did: &Did) -> Result<Str
         settings.http_timeout,
         Some(&settings.guard),
     )
-    .await?;
+    .await
+    .map_err(|e| match e {
+        // The host is not there, so neither is the DID.
+        Error::HostNotFound { .. } => Error::DidNotFound { did: did.clone() },
+        other => other,
+    })?;
     document_body(did, fetched.status, fetched.body)
 }
 

@@ -247,9 +247,15 @@ async fn html_pages_junk_and_404_are_not_found() {
         assert!(matches!(e, Error::HandleNotFound { .. }), "{name}: {e}");
         assert!(e.is_not_found(), "{name}");
     }
-    // No DNS record and no host at all.
+    // No DNS record and no host at all: not found, not unreachable.
     let e = r.resolve_handle(&handle("nowhere.test")).await.unwrap_err();
+    assert!(matches!(e, Error::HandleNotFound { .. }), "{e}");
     assert!(e.to_string().contains("nowhere.test"), "{e}");
+    let e = r
+        .resolve_did(&did("did:web:nowhere.test"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::DidNotFound { .. }), "{e}");
 }
 
 #[tokio::test]
