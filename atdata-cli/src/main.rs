@@ -2,15 +2,17 @@
 //!
 //! Output is JSON when stdout is not a terminal or `--json` is given, readable text otherwise.
 //! Exit codes: 0 success, 1 the input is invalid (a syntax check failed, a CAR did not verify,
-//! the server refused a call), 2 usage error, 3 the input could not be read (a missing file,
-//! an unreachable server, no session for a command that needs one) or the output could not be
-//! written (a full disk). A closed stdout pipe (`atdata car cat repo.car | head`) is not an
-//! error: the command stops writing and exits 0 without a message, so that such pipelines
-//! succeed even under `set -o pipefail` (see [`output`]).
+//! the server refused a call, an identity was not found or did not match), 2 usage error, 3 the
+//! input could not be read (a missing file, an unreachable server or PLC directory, no session
+//! for a command that needs one) or the output could not be written (a full disk). A closed
+//! stdout pipe (`atdata car cat repo.car | head`) is not an error: the command stops writing
+//! and exits 0 without a message, so that such pipelines succeed even under `set -o pipefail`
+//! (see [`output`]).
 
 mod cmd;
 mod output;
 mod remote;
+mod resolver;
 
 use std::process::ExitCode;
 
@@ -83,6 +85,12 @@ enum Command {
         #[command(subcommand)]
         command: cmd::blob::BlobCommand,
     },
+    /// Resolve a handle, DID or at:// URI to its identity: DID, checked handle, PDS, keys and
+    /// DID document.
+    ///
+    /// A handle must resolve to a DID whose document claims it back (otherwise exit 1). For a
+    /// DID, a claimed handle that does not resolve back is reported as "handle.invalid".
+    Resolve(cmd::resolve::ResolveArgs),
     /// Call any XRPC method: a query (GET) with KEY=VALUE parameters, or a procedure (POST).
     Xrpc(cmd::xrpc::XrpcArgs),
 }
@@ -146,6 +154,7 @@ fn main() -> ExitCode {
         Command::Record { command } => cmd::record::run(command, &out),
         Command::Blob { command } => cmd::blob::run(command, &out),
         Command::Xrpc(args) => cmd::xrpc::run(args, &out),
+        Command::Resolve(args) => cmd::resolve::run(args, &out),
     };
     // What is still buffered is written now, and checked: the flush at exit ignores errors.
     let flushed = out.flush();

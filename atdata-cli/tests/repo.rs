@@ -91,6 +91,22 @@ fn intact_repo_verifies_with_its_key() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(report["records"], 185);
     assert_eq!(report["signature_checked"], true);
+    assert_eq!(report["key"], key.as_str());
+    assert_eq!(report["key_source"], "flag");
+
+    // --offline: everything but the signature, and no network.
+    let out = atdata(&["repo", "verify", &path, "--offline"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["valid"], true);
+    assert_eq!(report["signature_checked"], false);
+    assert_eq!(report["key"], serde_json::Value::Null);
+    assert_eq!(report["key_source"], serde_json::Value::Null);
+    // --key with --offline checks the signature with that key.
+    let out = atdata(&["repo", "verify", &path, "--offline", "--key", &key]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["signature_checked"], true);
 
     let ls = atdata(&["repo", "ls", &path]);
     assert!(ls.status.success());
@@ -125,7 +141,13 @@ fn tampering_is_named() {
     let r = pick("record");
     let mut bad = car.clone();
     bad[(r.start + r.end) / 2] ^= 0x01;
-    let out = atdata(&["repo", "verify", &write_tmp("record.car", &bad)]);
+    let bad_record = bad.clone();
+    let out = atdata(&[
+        "repo",
+        "verify",
+        "--offline",
+        &write_tmp("record.car", &bad),
+    ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stderr(&out).contains("record app.bsky") && stderr(&out).contains("altered"),
@@ -137,7 +159,7 @@ fn tampering_is_named() {
     let r = pick("node");
     let mut bad = car.clone();
     bad[r.end - 1] ^= 0x01;
-    let out = atdata(&["repo", "verify", &write_tmp("node.car", &bad)]);
+    let out = atdata(&["repo", "verify", "--offline", &write_tmp("node.car", &bad)]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("MST"), "{}", stderr(&out));
 
@@ -155,6 +177,40 @@ fn tampering_is_named() {
     let err = stderr(&out);
     assert!(err.contains("signature does not verify"), "{err}");
     assert!(err.contains("commit altered"), "{err}");
+
+    // Without --offline the key is resolved; when it cannot be (here: nothing listens on the
+    // PLC port), a repository that is invalid anyway is reported as such (exit 1)...
+    let out = atdata(&[
+        "repo",
+        "verify",
+        "--plc",
+        "http://127.0.0.1:9",
+        &write_tmp("record.car", &bad_record),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("signature not checked") && err.contains("altered"),
+        "{err}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["signature_checked"], false);
+    assert_eq!(report["key"], serde_json::Value::Null);
+    // ... while an intact one cannot be vouched for: exit 3, and the message says what failed.
+    let out = atdata(&[
+        "repo",
+        "verify",
+        "--plc",
+        "http://127.0.0.1:9",
+        &write_tmp("paul.car", &car),
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("could not resolve the signing key of did:plc:") && err.contains("--offline"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
 
     // Unreadable is not invalid.
     let out = atdata(&["repo", "verify", "/nonexistent/repo.car"]);

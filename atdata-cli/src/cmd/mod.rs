@@ -8,6 +8,7 @@ pub mod lexicon;
 pub mod login;
 pub mod record;
 pub mod repo;
+pub mod resolve;
 pub mod syntax;
 pub mod xrpc;
 

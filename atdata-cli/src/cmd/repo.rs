@@ -1,11 +1,15 @@
 //! `atdata repo`: list, read and verify repository exports; export a repository from a PDS.
 
-use atdata_core::repo::{verify_car, verify_car_with_key, Repo};
+use atdata_core::car::{CarReader, ReadOptions};
+use atdata_core::repo::{verify_car, verify_car_with_key, Commit, Problem, Repo, VerifyReport};
+use atdata_crypto::PublicKey;
+use atdata_identity::KeyCheckError;
 use clap::Subcommand;
 
 use super::read_input;
 use crate::output::Output;
 use crate::remote::{client_failure, PdsArg, Remote};
+use crate::resolver::ResolverArgs;
 use crate::Failure;
 
 #[derive(Subcommand)]
@@ -18,12 +22,21 @@ pub enum RepoCommand {
         collection: String,
         rkey: String,
     },
-    /// Check block hashes, the commit, the MST and every record; with --key, the signature too.
+    /// Check block hashes, the commit, the MST, every record and the commit's signature.
+    ///
+    /// The signing key comes from the DID document of the commit's account (resolved; a key
+    /// that fails is looked up once more, in case it was rotated), or from --key. --offline
+    /// checks everything but the signature (unless --key is given).
     Verify {
         file: String,
-        /// The account's signing key as did:key (from its DID document).
-        #[arg(long)]
+        /// The account's signing key as did:key, instead of resolving the DID.
+        #[arg(long, value_name = "DID_KEY")]
         key: Option<String>,
+        /// Do not resolve the DID: without --key, the signature is not checked.
+        #[arg(long)]
+        offline: bool,
+        #[command(flatten)]
+        resolver: ResolverArgs,
     },
     /// Download a repository from a PDS as a CAR file: prints {"did", "file", "bytes"}.
     ///
@@ -54,7 +67,12 @@ pub fn run(command: RepoCommand, out: &Output) -> Result<(), Failure> {
             collection,
             rkey,
         } => get(&file, &collection, &rkey, out),
-        RepoCommand::Verify { file, key } => verify(&file, key.as_deref(), out),
+        RepoCommand::Verify {
+            file,
+            key,
+            offline,
+            resolver,
+        } => verify(&file, key.as_deref(), offline, &resolver, out),
         RepoCommand::Export {
             pds,
             repo,
@@ -111,19 +129,51 @@ fn get(file: &str, collection: &str, rkey: &str, out: &Output) -> Result<(), Fai
     Ok(())
 }
 
-fn verify(file: &str, key: Option<&str>, out: &Output) -> Result<(), Failure> {
+/// Where the key that checked the signature came from.
+#[derive(Clone, Copy)]
+enum KeySource {
+    /// `--key`.
+    Flag,
+    /// The DID document of the commit's account.
+    Resolved,
+}
+
+impl KeySource {
+    fn as_str(self) -> &'static str {
+        match self {
+            KeySource::Flag => "flag",
+            KeySource::Resolved => "resolved",
+        }
+    }
+}
+
+fn verify(
+    file: &str,
+    key: Option<&str>,
+    offline: bool,
+    resolver: &ResolverArgs,
+    out: &Output,
+) -> Result<(), Failure> {
     let bytes = read_input(file)?;
     let key = key
-        .map(|k| {
-            atdata_crypto::PublicKey::from_did_key(k)
-                .map_err(|e| Failure::Invalid(format!("--key: {e}")))
-        })
+        .map(|k| PublicKey::from_did_key(k).map_err(|e| Failure::Invalid(format!("--key: {e}"))))
         .transpose()?;
-    let report = match &key {
-        Some(key) => verify_car_with_key(&bytes, key),
-        None => verify_car(&bytes),
-    }
-    .map_err(|e| Failure::Invalid(format!("{file}: {e}")))?;
+    let unreadable = |e: atdata_core::repo::RepoError| Failure::Invalid(format!("{file}: {e}"));
+    let (report, used) = match key {
+        Some(key) => {
+            let report = verify_car_with_key(&bytes, &key).map_err(unreadable)?;
+            (report, Some((key, KeySource::Flag)))
+        }
+        None => {
+            let mut report = verify_car(&bytes).map_err(unreadable)?;
+            let used = if offline {
+                None
+            } else {
+                check_resolved(&bytes, &mut report, resolver)?.map(|key| (key, KeySource::Resolved))
+            };
+            (report, used)
+        }
+    };
     let problems: Vec<String> = report.problems.iter().map(|p| p.to_string()).collect();
     let json = serde_json::json!({
         "file": file,
@@ -134,14 +184,20 @@ fn verify(file: &str, key: Option<&str>, out: &Output) -> Result<(), Failure> {
         "blocks": report.blocks,
         "records": report.records,
         "signature_checked": report.signature_checked,
+        "key": used.as_ref().map(|(key, _)| key.to_did_key()),
+        "key_source": used.as_ref().map(|(_, source)| source.as_str()),
         "problems": problems,
     });
     if report.is_valid() {
         out.emit(&json, || {
-            let sig = if report.signature_checked {
-                "signature valid"
-            } else {
-                "signature not checked (no --key)"
+            let sig = match &used {
+                Some((key, KeySource::Resolved)) if report.signature_checked => format!(
+                    "signature valid (key {} from the DID document)",
+                    key.to_did_key()
+                ),
+                Some(_) if report.signature_checked => "signature valid".to_owned(),
+                _ if offline => "signature not checked (--offline)".to_owned(),
+                _ => "signature not checked".to_owned(),
             };
             format!(
                 "ok: {file}: {} records, {} blocks, every hash matches, MST well-formed, {sig}",
@@ -153,6 +209,88 @@ fn verify(file: &str, key: Option<&str>, out: &Output) -> Result<(), Failure> {
         out.emit(&json, || format!("invalid: {file}"))?;
         Err(Failure::Invalid(problems.join("; ")))
     }
+}
+
+/// Checks the commit's signature with the signing key of the commit's DID, resolved (once
+/// more after a forced refresh if the cached key fails: the key may have been rotated), and
+/// records the outcome in `report` as [`verify_car_with_key`] would. Gives the key used, or
+/// `None` when there is no readable commit to check (the report already says why) or when the
+/// key cannot be had for a repository that is invalid anyway.
+fn check_resolved(
+    bytes: &[u8],
+    report: &mut VerifyReport,
+    args: &ResolverArgs,
+) -> Result<Option<PublicKey>, Failure> {
+    let (Some(did), Some(commit)) = (report.did.clone(), commit_of(bytes, report)) else {
+        return Ok(None);
+    };
+    let resolver = args.build()?;
+    let checked = resolver.verify_with(&did, |key| {
+        commit
+            .verify(key)
+            .map(|()| *key)
+            .map_err(|error| (error, *key))
+    });
+    let key = match checked {
+        Ok(key) => key,
+        Err(KeyCheckError::Check((error, key))) => {
+            // Where verify_car_with_key puts it: after the CAR's and the commit block's own
+            // problems, before the MST's and the records'.
+            let at = report
+                .problems
+                .iter()
+                .position(|p| {
+                    !matches!(
+                        p,
+                        Problem::Car(_) | Problem::Roots(_) | Problem::CommitAltered(_)
+                    )
+                })
+                .unwrap_or(report.problems.len());
+            report.problems.insert(
+                at,
+                Problem::Signature {
+                    key: key.to_did_key(),
+                    error,
+                },
+            );
+            key
+        }
+        Err(KeyCheckError::Resolve(e)) => {
+            let message = format!(
+                "could not resolve the signing key of {did}, the repository's account: {} \
+                 (--key DID_KEY gives the key, --offline skips the signature check)",
+                crate::resolver::describe(&e)
+            );
+            if !report.is_valid() {
+                // The repository is invalid whatever its key: that verdict (exit 1) stands,
+                // and the resolution failure is only noted.
+                crate::output::note(format_args!("atdata: signature not checked: {message}"));
+                return Ok(None);
+            }
+            // Unreachable (exit 3), or not found / no usable key (exit 1).
+            return Err(if e.is_unreachable() {
+                Failure::Unreadable(message)
+            } else {
+                Failure::Invalid(message)
+            });
+        }
+    };
+    report.signature_checked = true;
+    Ok(Some(key))
+}
+
+/// The commit block of the CAR, decoded: the root [`verify_car`] reported, when it read it.
+fn commit_of(bytes: &[u8], report: &VerifyReport) -> Option<Commit> {
+    let root = report.commit?;
+    let reader = CarReader::with_options(bytes, ReadOptions::unverified()).ok()?;
+    // The last copy, as verify_car keeps it (a copy that differs is reported as an altered
+    // commit either way). Walking the sections without hashing them costs little.
+    let block = reader
+        .blocks()
+        .map_while(Result::ok)
+        .filter(|block| block.cid == root)
+        .last()?;
+    Commit::decode(block.data).ok()
 }
 
 /// Exports a repository to a file (streamed, with a byte count on stderr when it is a
