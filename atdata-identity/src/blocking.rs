@@ -128,6 +128,11 @@ impl Resolver {
         self.runtime.block_on(self.inner.verify_with(did, check))
     }
 
+    /// See [`crate::Resolver::plc_audit_log`].
+    pub fn plc_audit_log(&self, did: &Did) -> Result<crate::plc::AuditLog, Error> {
+        self.runtime.block_on(self.inner.plc_audit_log(did))
+    }
+
     /// See [`crate::Resolver::stats`].
     pub fn stats(&self) -> Stats {
         self.inner.stats()

@@ -650,6 +650,22 @@ impl Resolver {
         Ok(Cached::Identity(Arc::new(identity)))
     }
 
+    /// The operation log of a did:plc (`/{did}/log/audit`) from the PLC directory, parsed but
+    /// not yet verified: [`AuditLog::verify`](crate::plc::AuditLog::verify) checks the chain.
+    /// Not cached.
+    pub async fn plc_audit_log(&self, did: &Did) -> Result<crate::plc::AuditLog, Error> {
+        if did.method() != "plc" {
+            return Err(Error::UnsupportedDidMethod { did: did.clone() });
+        }
+        let limit = crate::plc::MAX_AUDIT_LOG_BYTES;
+        let (status, body) = self.plc_get(&format!("/{did}/log/audit"), limit).await?;
+        let body = document_body(did, status, body)?;
+        crate::plc::AuditLog::from_json(body.as_bytes()).map_err(|e| Error::InvalidDocument {
+            did: did.clone(),
+            reason: format!("audit log: {e}"),
+        })
+    }
+
     async fn fetch_plc_document(&self, did: &Did) -> Result<String, Error> {
         let limit = self.inner.settings.document_limit;
         let (status, body) = self.plc_get(&format!("/{did}"), limit).await?;
