@@ -244,3 +244,93 @@ fn the_blocking_resolver_resolves_too() {
     assert_eq!(identity.did(), &account.did);
     assert!(resolver.signing_key(&account.did).is_ok());
 }
+
+/// Posts a signed operation to the PLC directory.
+async fn post_op(plc_url: &str, did: &Did, op: &atdata_identity::plc::Operation) {
+    let response = reqwest::Client::new()
+        .post(format!("{plc_url}/{did}"))
+        .header("content-type", "application/json")
+        .body(serde_json::to_string(op).unwrap())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    assert!(status.is_success(), "{status}: {}", response.text().await.unwrap());
+}
+
+/// A DID of our own on the local PLC directory: a genesis operation we sign, then a key
+/// rotation and a tombstone, each picked up after a purge (and not before).
+#[tokio::test]
+async fn plc_operations_rotate_keys_and_tombstone_dids() {
+    use atdata_crypto::{Curve, Keypair};
+    use atdata_identity::plc::{genesis_did, PlcState, UnsignedOperation};
+
+    let Some(pds) = atdata_testkit::pds() else {
+        return;
+    };
+    let rotation = Keypair::generate(Curve::K256).unwrap();
+    let key1 = Keypair::generate(Curve::K256).unwrap();
+    let key2 = Keypair::generate(Curve::P256).unwrap();
+    let handle = atdata_core::syntax::Handle::new(&atdata_testkit::unique_handle('p')).unwrap();
+    let state = |key: &Keypair| {
+        PlcState::atproto(
+            vec![rotation.did_key()],
+            key.did_key(),
+            &handle,
+            "https://pds.example.com".into(),
+        )
+    };
+    let genesis = UnsignedOperation::regular(state(&key1), None)
+        .sign(&rotation)
+        .unwrap();
+    let did = genesis_did(&genesis).unwrap();
+    post_op(&pds.plc_url, &did, &genesis).await;
+
+    let resolver = resolver(pds);
+    assert_eq!(resolver.signing_key(&did).await.unwrap(), key1.public_key());
+    let identity = resolver.lookup_document(&did).await.unwrap();
+    assert_eq!(identity.pds(), Some("https://pds.example.com"));
+    assert_eq!(identity.claimed_handle(), Some(&handle));
+
+    // Rotate the signing key.
+    let rotate = UnsignedOperation::regular(state(&key2), Some(genesis.cid().unwrap()))
+        .sign(&rotation)
+        .unwrap();
+    post_op(&pds.plc_url, &did, &rotate).await;
+    assert_eq!(
+        resolver.signing_key(&did).await.unwrap(),
+        key1.public_key(),
+        "cached until purged"
+    );
+    // A signature by the new key verifies after one forced refresh.
+    let signature = key2.sign(b"rotated");
+    resolver
+        .verify_with(&did, |key| key.verify(b"rotated", &signature))
+        .await
+        .unwrap();
+    assert_eq!(resolver.signing_key(&did).await.unwrap(), key2.public_key());
+
+    // The audit log verifies and matches the document served.
+    let log = resolver.plc_audit_log(&did).await.unwrap();
+    let report = log.verify(&did).unwrap();
+    assert_eq!(report.op_count(), 2);
+    let served = resolver.resolve_did(&did).await.unwrap();
+    report.matches_document(&served).unwrap();
+
+    // Tombstone: the DID is gone once the cache is purged. plc.directory answers 410
+    // (DidDeactivated); the @did-plc/server version of the local set-up answers 404.
+    let tombstone = UnsignedOperation::tombstone(rotate.cid().unwrap())
+        .sign(&rotation)
+        .unwrap();
+    post_op(&pds.plc_url, &did, &tombstone).await;
+    assert!(resolver.signing_key(&did).await.is_ok(), "cached");
+    resolver.purge(&AtIdentifier::Did(did.clone()));
+    let e = resolver.signing_key(&did).await.unwrap_err();
+    assert!(
+        matches!(e, Error::DidDeactivated { .. } | Error::DidNotFound { .. }),
+        "{e}"
+    );
+    assert!(e.is_not_found());
+    let report = resolver.plc_audit_log(&did).await.unwrap().verify(&did).unwrap();
+    assert!(report.is_tombstoned());
+}
