@@ -53,6 +53,7 @@ pub use resolver::{
     KeyCheckError, Resolver, ResolverBuilder, Stats, DEFAULT_DNS_TIMEOUT, DEFAULT_DOCUMENT_LIMIT,
     DEFAULT_HTTP_TIMEOUT, DEFAULT_MAX_REDIRECTS, DEFAULT_PLC_URL, DEFAULT_WELL_KNOWN_LIMIT,
 };
+pub use web::did_web_url;
 
 /// The README's examples, compiled as doc tests.
 #[cfg(doctest)]

@@ -7,12 +7,22 @@ use atdata_core::syntax::{Did, Handle};
 use crate::resolver::document_body;
 use crate::{http, Error, Resolver};
 
-/// Where the document of a did:web lives, or why atproto does not accept the DID.
+/// Where the document of a did:web lives, or why atproto does not accept the DID
+/// ([`Error::DidWebNotAllowed`]).
 ///
 /// atproto takes hostname-level did:web only: no path (`did:web:example.com:user`), no port,
 /// except `localhost` with an optional `%3A` port in development mode, which is fetched over
 /// plain `http://`.
-pub(crate) fn document_url(did: &Did, development: bool) -> Result<String, Error> {
+///
+/// ```
+/// use atdata_identity::did_web_url;
+///
+/// let did = "did:web:example.com".parse()?;
+/// assert_eq!(did_web_url(&did, false)?, "https://example.com/.well-known/did.json");
+/// assert!(did_web_url(&"did:web:example.com:u:alice".parse()?, false).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn did_web_url(did: &Did, development: bool) -> Result<String, Error> {
     let refuse = |reason| Error::DidWebNotAllowed {
         did: did.clone(),
         reason,
@@ -61,7 +71,7 @@ pub(crate) fn document_url(did: &Did, development: bool) -> Result<String, Error
 pub(crate) async fn fetch_document(resolver: &Resolver, did: &Did) -> Result<String, Error> {
     let inner = resolver.inner();
     let settings = &inner.settings;
-    let url = document_url(did, settings.development)?;
+    let url = did_web_url(did, settings.development)?;
     inner.stats.http_requests.fetch_add(1, Ordering::Relaxed);
     let fetched = http::get(
         &inner.untrusted,
@@ -86,7 +96,7 @@ mod tests {
     use super::*;
 
     fn url(did: &str, development: bool) -> Result<String, Error> {
-        document_url(&Did::new(did).unwrap(), development)
+        did_web_url(&Did::new(did).unwrap(), development)
     }
 
     #[test]

@@ -255,7 +255,11 @@ async fn post_op(plc_url: &str, did: &Did, op: &atdata_identity::plc::Operation)
         .await
         .unwrap();
     let status = response.status();
-    assert!(status.is_success(), "{status}: {}", response.text().await.unwrap());
+    assert!(
+        status.is_success(),
+        "{status}: {}",
+        response.text().await.unwrap()
+    );
 }
 
 /// A DID of our own on the local PLC directory: a genesis operation we sign, then a key
@@ -331,6 +335,11 @@ async fn plc_operations_rotate_keys_and_tombstone_dids() {
         "{e}"
     );
     assert!(e.is_not_found());
-    let report = resolver.plc_audit_log(&did).await.unwrap().verify(&did).unwrap();
+    let report = resolver
+        .plc_audit_log(&did)
+        .await
+        .unwrap()
+        .verify(&did)
+        .unwrap();
     assert!(report.is_tombstoned());
 }
