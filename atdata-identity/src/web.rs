@@ -12,7 +12,8 @@ use crate::{http, Error, Resolver};
 ///
 /// atproto takes hostname-level did:web only: no path (`did:web:example.com:user`), no port,
 /// except `localhost` with an optional `%3A` port in development mode, which is fetched over
-/// plain `http://`.
+/// plain `http://` (and over `https://` if a plain connection fails, for development servers
+/// with a test CA).
 ///
 /// ```
 /// use atdata_identity::did_web_url;
@@ -72,16 +73,28 @@ pub(crate) async fn fetch_document(resolver: &Resolver, did: &Did) -> Result<Str
     let inner = resolver.inner();
     let settings = &inner.settings;
     let url = did_web_url(did, settings.development)?;
-    inner.stats.http_requests.fetch_add(1, Ordering::Relaxed);
-    let fetched = http::get(
-        &inner.untrusted,
-        &url,
-        "application/did+ld+json, application/json",
-        settings.document_limit,
-        settings.http_timeout,
-        Some(&settings.guard),
-    )
-    .await
+    let get = |url: String| async move {
+        inner.stats.http_requests.fetch_add(1, Ordering::Relaxed);
+        http::get(
+            &inner.untrusted,
+            &url,
+            "application/did+ld+json, application/json",
+            settings.document_limit,
+            settings.http_timeout,
+            Some(&settings.guard),
+        )
+        .await
+    };
+    let fetched = match url.strip_prefix("http://localhost") {
+        // A development server on localhost may speak TLS (with a test CA) or not: the
+        // reference implementations use plain http there, so that is tried first, and
+        // https when the connection fails (a TLS server closes on a plain request).
+        Some(rest) => match get(url.clone()).await {
+            Err(Error::Unreachable { .. }) => get(format!("https://localhost{rest}")).await,
+            other => other,
+        },
+        None => get(url).await,
+    }
     .map_err(|e| match e {
         // The host is not there, so neither is the DID.
         Error::HostNotFound { .. } => Error::DidNotFound { did: did.clone() },

@@ -680,6 +680,18 @@ async fn did_web_on_localhost_with_a_port_in_development_mode() {
     let e = guarded.resolve_did(&did(&id)).await.unwrap_err();
     assert!(matches!(e, Error::Blocked { .. }), "{e}");
     assert_eq!(server.hits("localhost", DID_JSON), 1);
+
+    // A development server on localhost that speaks TLS (with the test CA) works too.
+    let tls = HttpsServer::start(&w.ca, Ipv4Addr::LOCALHOST, 0).await;
+    let id = format!("did:web:localhost%3A{}", tls.port());
+    tls.route(
+        "localhost",
+        DID_JSON,
+        Response::json(web_document(&id, None, &key)),
+    );
+    let identity = dev.lookup_did(&did(&id)).await.unwrap();
+    assert_eq!(identity.signing_key().unwrap(), key.public_key());
+    assert_eq!(tls.hits("localhost", DID_JSON), 1);
 }
 
 #[tokio::test]
