@@ -19,7 +19,20 @@ pub(crate) fn build(
     timeout: Duration,
 ) -> Result<TokioResolver, BuildError> {
     let mut builder = if nameservers.is_empty() {
-        TokioResolver::builder_tokio().map_err(|e| BuildError::Dns(e.to_string()))?
+        match TokioResolver::builder_tokio() {
+            Ok(builder) => builder,
+            // No readable system configuration (a container without /etc/resolv.conf, say):
+            // did:plc still resolves (the directory is reached without this resolver), and
+            // handle lookups fail as unreachable rather than the whole resolver refusing to
+            // exist.
+            Err(e) => {
+                tracing::warn!(error = %e, "no system DNS configuration; handle lookups will fail until a nameserver is set");
+                TokioResolver::builder_with_config(
+                    ResolverConfig::from_parts(None, vec![], vec![]),
+                    TokioRuntimeProvider::default(),
+                )
+            }
+        }
     } else {
         let servers = nameservers
             .iter()
@@ -99,4 +112,32 @@ pub(crate) async fn txt(
         })
         .collect();
     Ok(Txt::Records(records))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fallback when the system has no DNS configuration: a resolver with no nameservers
+    /// still builds, and its lookups fail (as unreachable) instead of panicking or hanging.
+    #[tokio::test]
+    async fn a_resolver_without_nameservers_builds_and_fails_lookups() {
+        let resolver = TokioResolver::builder_with_config(
+            ResolverConfig::from_parts(None, vec![], vec![]),
+            TokioRuntimeProvider::default(),
+        )
+        .build();
+        let Ok(resolver) = resolver else {
+            panic!("an empty configuration builds");
+        };
+        let answer = txt(&resolver, "_atproto.example.com", Duration::from_secs(1)).await;
+        assert!(
+            matches!(
+                answer,
+                Err(crate::Error::Unreachable { .. }) | Ok(Txt::None)
+            ),
+            "{:?}",
+            answer.err()
+        );
+    }
 }
