@@ -68,7 +68,7 @@ pub trait Cache: Send + Sync + 'static {
 }
 
 /// How long answers live, and how many the default cache holds. The defaults are indigo's:
-/// 250,000 entries, answers for 24 hours, errors for 2 minutes, an identity whose handle did
+/// 250,000 entries (and at most 512 MiB of documents), answers for 24 hours, errors for 2 minutes, an identity whose handle did
 /// not check out for 5 minutes; answers older than an hour are refreshed in the background
 /// while the old answer is still served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +76,8 @@ pub trait Cache: Send + Sync + 'static {
 pub struct CacheConfig {
     /// Entries the in-memory cache keeps (0 turns caching off).
     pub capacity: usize,
+    /// Bytes of documents the in-memory cache keeps (about; 512 MiB by default).
+    pub max_bytes: usize,
     /// How long a found answer is served.
     pub ttl: Duration,
     /// How old a found answer may get before a lookup refreshes it in the background.
@@ -90,6 +92,7 @@ impl Default for CacheConfig {
     fn default() -> Self {
         CacheConfig {
             capacity: 250_000,
+            max_bytes: 512 << 20,
             ttl: Duration::from_secs(24 * 60 * 60),
             stale_after: Duration::from_secs(60 * 60),
             error_ttl: Duration::from_secs(2 * 60),
@@ -110,6 +113,12 @@ impl CacheConfig {
     /// Sets [`capacity`](CacheConfig::capacity).
     pub fn capacity(mut self, capacity: usize) -> Self {
         self.capacity = capacity;
+        self
+    }
+
+    /// Sets [`max_bytes`](CacheConfig::max_bytes).
+    pub fn max_bytes(mut self, max_bytes: usize) -> Self {
+        self.max_bytes = max_bytes;
         self
     }
 
@@ -163,8 +172,9 @@ const SHARDS: usize = 16;
 const EVICTION_SAMPLE: usize = 8;
 
 /// The bounded in-memory [`Cache`]: a sharded hash map keyed with a per-process random seed
-/// (keys come from strangers), evicting an expired entry, else the oldest of a small sample,
-/// when a shard is full.
+/// (keys come from strangers), bounded both in entries and in bytes (a did:web document may
+/// be up to the document limit, so a count alone would not bound memory), evicting an expired
+/// entry, else the oldest of a small sample, when a shard is full.
 ///
 /// ```
 /// use atdata_identity::{Cache, MemoryCache};
@@ -176,11 +186,27 @@ pub struct MemoryCache {
     shards: Box<[Mutex<Shard>]>,
     hasher: RandomState,
     per_shard: usize,
+    bytes_per_shard: usize,
 }
 
 /// One shard: keys carry the hash the cache computed once (seeded SipHash over the whole
 /// key), which both picks the shard and places the key in the shard's table.
-type Shard = HashMap<Slot, CacheEntry, BuildHasherDefault<PassThrough>>;
+#[derive(Default)]
+struct Shard {
+    map: HashMap<Slot, CacheEntry, BuildHasherDefault<PassThrough>>,
+    /// The [`weight`]s of the entries in `map`.
+    bytes: usize,
+}
+
+/// Roughly the memory an entry holds: the document text twice (verbatim and typed) for an
+/// identity, a small constant otherwise.
+fn weight(entry: &CacheEntry) -> usize {
+    const BASE: usize = 256;
+    match &entry.value {
+        Cached::Identity(identity) => BASE + 2 * identity.document_json().len(),
+        Cached::Did(_) | Cached::Error(_) => BASE,
+    }
+}
 
 #[derive(Clone)]
 struct Slot {
@@ -224,13 +250,19 @@ impl Hasher for PassThrough {
 }
 
 impl MemoryCache {
-    /// A cache of at most about `capacity` entries.
+    /// A cache of at most about `capacity` entries and [`CacheConfig::max_bytes`]'s default
+    /// of bytes.
     pub fn new(capacity: usize) -> MemoryCache {
-        let per_shard = capacity.div_ceil(SHARDS);
+        MemoryCache::with_limits(capacity, CacheConfig::default().max_bytes)
+    }
+
+    /// A cache of at most about `capacity` entries and `max_bytes` bytes of documents.
+    pub fn with_limits(capacity: usize, max_bytes: usize) -> MemoryCache {
         MemoryCache {
             shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
             hasher: RandomState::new(),
-            per_shard,
+            per_shard: capacity.div_ceil(SHARDS),
+            bytes_per_shard: max_bytes.div_ceil(SHARDS),
         }
     }
 
@@ -253,44 +285,54 @@ impl Cache for MemoryCache {
         shard
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+            .map
             .get(&slot)
             .cloned()
     }
 
     fn insert(&self, key: CacheKey, entry: CacheEntry) {
-        if self.per_shard == 0 {
+        let size = weight(&entry);
+        if self.per_shard == 0 || size > self.bytes_per_shard {
             return;
         }
         let (slot, shard) = self.locate(&key);
-        let mut map = shard.lock().unwrap_or_else(PoisonError::into_inner);
-        if map.len() >= self.per_shard && !map.contains_key(&slot) {
-            let now = Instant::now();
-            // The map's iteration order follows its random seed, so the sample is an
+        let mut shard = shard.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(old) = shard.map.remove(&slot) {
+            shard.bytes -= weight(&old);
+        }
+        let now = Instant::now();
+        while !shard.map.is_empty()
+            && (shard.map.len() >= self.per_shard || shard.bytes + size > self.bytes_per_shard)
+        {
+            // The table's order follows the keys' seeded hashes, so the sample is an
             // arbitrary one an attacker cannot aim at.
-            let victim = map
+            let victim = shard
+                .map
                 .iter()
                 .take(EVICTION_SAMPLE)
                 .min_by_key(|(_, e)| (e.expires_at > now, e.fetched))
                 .map(|(k, _)| k.clone());
-            if let Some(victim) = victim {
-                map.remove(&victim);
+            let Some(victim) = victim else { break };
+            if let Some(old) = shard.map.remove(&victim) {
+                shard.bytes -= weight(&old);
             }
         }
-        map.insert(slot, entry);
+        shard.bytes += size;
+        shard.map.insert(slot, entry);
     }
 
     fn remove(&self, key: &CacheKey) {
         let (slot, shard) = self.locate(key);
-        shard
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&slot);
+        let mut shard = shard.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(old) = shard.map.remove(&slot) {
+            shard.bytes -= weight(&old);
+        }
     }
 
     fn len(&self) -> usize {
         self.shards
             .iter()
-            .map(|s| s.lock().unwrap_or_else(PoisonError::into_inner).len())
+            .map(|s| s.lock().unwrap_or_else(PoisonError::into_inner).map.len())
             .sum()
     }
 }
@@ -329,6 +371,49 @@ mod tests {
         assert!(matches!(cache.get(&key).unwrap().value, Cached::Did(_)));
         cache.remove(&key);
         assert!(cache.get(&key).is_none());
+    }
+
+    #[test]
+    fn bounded_in_bytes_too() {
+        // Documents weighing about 33 KiB into a cache of 1 MiB (64 KiB a shard): at most
+        // one or two a shard.
+        let padding = "x".repeat(16 * 1024);
+        let cache = MemoryCache::with_limits(1_000, 1 << 20);
+        let config = CacheConfig::default();
+        for i in 0..200 {
+            let json = format!(
+                r#"{{"id":"{}","alsoKnownAs":["https://example.com/{padding}"]}}"#,
+                did(i)
+            );
+            let identity = Identity::from_json(&json, false).unwrap();
+            let entry = config.entry(Cached::Identity(Arc::new(identity)), Instant::now());
+            cache.insert(CacheKey::Document(did(i)), entry);
+        }
+        let held: usize = cache.shards.iter().map(|s| s.lock().unwrap().bytes).sum();
+        assert!(held <= 1 << 20, "{held}");
+        assert!(cache.len() <= 2 * SHARDS, "{}", cache.len());
+        assert!(cache.len() >= 4, "{}", cache.len());
+        // An entry larger than a shard's share is not stored at all.
+        let tiny = MemoryCache::with_limits(1_000, 16 * 1024);
+        let json = format!(r#"{{"id":"{}","alsoKnownAs":["{padding}"]}}"#, did(1));
+        assert!(json.len() > 1024);
+        let entry = config.entry(
+            Cached::Identity(Arc::new(Identity::from_json(&json, false).unwrap())),
+            Instant::now(),
+        );
+        tiny.insert(CacheKey::Document(did(1)), entry);
+        assert!(tiny.is_empty());
+        // Replacing an entry does not count it twice.
+        let small = MemoryCache::with_limits(10, 1 << 20);
+        for _ in 0..100 {
+            small.insert(
+                CacheKey::Document(did(2)),
+                config.entry(Cached::Did(did(2)), Instant::now()),
+            );
+        }
+        assert_eq!(small.len(), 1);
+        let bytes: usize = small.shards.iter().map(|s| s.lock().unwrap().bytes).sum();
+        assert_eq!(bytes, 256);
     }
 
     #[test]

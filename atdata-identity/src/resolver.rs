@@ -307,9 +307,12 @@ impl ResolverBuilder {
         .map_err(|e| BuildError::Http(e.to_string()))?;
         let plc = http::trusted_client(&self.user_agent, &roots)
             .map_err(|e| BuildError::Http(e.to_string()))?;
-        let cache = self
-            .cache
-            .unwrap_or_else(|| Arc::new(MemoryCache::new(self.cache_config.capacity)));
+        let cache = self.cache.unwrap_or_else(|| {
+            Arc::new(MemoryCache::with_limits(
+                self.cache_config.capacity,
+                self.cache_config.max_bytes,
+            ))
+        });
         Ok(Resolver {
             inner: Arc::new(Inner {
                 settings: Settings {
