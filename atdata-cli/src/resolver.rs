@@ -144,7 +144,9 @@ pub fn identity_failure(error: &Error) -> Failure {
 pub fn describe(error: &Error) -> String {
     let private = match error {
         Error::Blocked { .. } => true,
-        Error::DidWebNotAllowed { reason, .. } => reason.starts_with("did:web:localhost"),
+        Error::DidWebNotAllowed { reason, .. } => {
+            *reason == atdata_identity::DidWebRefusal::Localhost
+        }
         _ => false,
     };
     if private {

@@ -80,7 +80,7 @@ pub enum Error {
         /// The DID.
         did: Did,
         /// What is wrong with it.
-        reason: &'static str,
+        reason: DidWebRefusal,
     },
     /// The document served for a DID describes another DID.
     #[error("{did}: the document served describes {found}")]
@@ -177,6 +177,25 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
+}
+
+/// Why atproto does not accept a did:web.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DidWebRefusal {
+    /// A path after the host (`did:web:example.com:user:alice`).
+    #[error("did:web with a path is not allowed in atproto")]
+    Path,
+    /// A port on a host other than `localhost` in development mode.
+    #[error("did:web with a port is only allowed for localhost in development mode")]
+    Port,
+    /// `did:web:localhost` outside development mode.
+    #[error("did:web:localhost is only resolved in development mode")]
+    Localhost,
+    /// The host is not a hostname (an IP address, one label, percent-encoded characters) or
+    /// the port is not a number.
+    #[error("did:web host is not a valid hostname (and port)")]
+    InvalidHost,
 }
 
 fn join(dids: &[Did]) -> String {

@@ -46,7 +46,7 @@ mod resolver;
 mod web;
 
 pub use cache::{Cache, CacheConfig, CacheEntry, CacheKey, Cached, MemoryCache};
-pub use error::{BuildError, Error};
+pub use error::{BuildError, DidWebRefusal, Error};
 pub use guard::is_public_address;
 pub use identity::{Identity, LABELER_KEY_FRAGMENT, SIGNING_KEY_FRAGMENT};
 pub use resolver::{

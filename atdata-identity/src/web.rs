@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use atdata_core::syntax::{Did, Handle};
 
 use crate::resolver::document_body;
-use crate::{http, Error, Resolver};
+use crate::{http, DidWebRefusal, Error, Resolver};
 
 /// Where the document of a did:web lives, or why atproto does not accept the DID
 /// ([`Error::DidWebNotAllowed`]).
@@ -30,37 +30,33 @@ pub fn did_web_url(did: &Did, development: bool) -> Result<String, Error> {
     };
     let id = did.identifier();
     if id.contains(':') {
-        return Err(refuse("did:web with a path is not allowed in atproto"));
+        return Err(refuse(DidWebRefusal::Path));
     }
     let (host, port) = match id.split_once("%3A").or_else(|| id.split_once("%3a")) {
         Some((host, port)) => (host, Some(port)),
         None => (id, None),
     };
     if host.contains('%') {
-        return Err(refuse("did:web hostnames may not be percent-encoded"));
+        return Err(refuse(DidWebRefusal::InvalidHost));
     }
     if host.eq_ignore_ascii_case("localhost") {
         if !development {
-            return Err(refuse(
-                "did:web:localhost is only resolved in development mode",
-            ));
+            return Err(refuse(DidWebRefusal::Localhost));
         }
         return Ok(match port {
             Some(port) if port.parse::<u16>().is_ok_and(|p| p != 0) => {
                 format!("http://localhost:{port}/.well-known/did.json")
             }
-            Some(_) => return Err(refuse("did:web port is not a number")),
+            Some(_) => return Err(refuse(DidWebRefusal::InvalidHost)),
             None => "http://localhost/.well-known/did.json".to_owned(),
         });
     }
     if port.is_some() {
-        return Err(refuse(
-            "did:web with a port is only allowed for localhost in development mode",
-        ));
+        return Err(refuse(DidWebRefusal::Port));
     }
     // A hostname with at least two labels, as a handle is (IP addresses are not hostnames).
     if Handle::new(host).is_err() {
-        return Err(refuse("did:web host is not a valid hostname"));
+        return Err(refuse(DidWebRefusal::InvalidHost));
     }
     Ok(format!(
         "https://{}/.well-known/did.json",
@@ -136,6 +132,20 @@ mod tests {
             let e = url(did, development).unwrap_err();
             assert!(matches!(e, Error::DidWebNotAllowed { .. }), "{did}: {e}");
         }
+        let refusal = |did, development| match url(did, development) {
+            Err(Error::DidWebNotAllowed { reason, .. }) => reason,
+            other => panic!("{did}: {other:?}"),
+        };
+        assert_eq!(refusal("did:web:a.com:u", false), DidWebRefusal::Path);
+        assert_eq!(refusal("did:web:a.com%3A1", true), DidWebRefusal::Port);
+        assert_eq!(
+            refusal("did:web:localhost%3A1", false),
+            DidWebRefusal::Localhost
+        );
+        assert_eq!(
+            refusal("did:web:127.0.0.1", true),
+            DidWebRefusal::InvalidHost
+        );
         assert_eq!(
             url("did:web:localhost%3A8080", true).unwrap(),
             "http://localhost:8080/.well-known/did.json"
