@@ -8,7 +8,7 @@ for features in "" com-atproto app-bsky chat-bsky tools-ozone; do
     echo "== cargo check -p atdata-api --no-default-features --features '$features'"
     cargo check -p atdata-api --no-default-features --features "$features" --all-targets --locked
 done
-for features in "" com-atproto app-bsky chat-bsky tools-ozone http "http,com-atproto" "http,app-bsky"; do
+for features in "" com-atproto app-bsky chat-bsky tools-ozone http identity "http,com-atproto" "http,app-bsky"; do
     echo "== cargo check -p atdata-client --no-default-features --features '$features'"
     cargo check -p atdata-client --no-default-features --features "$features" --all-targets --locked
 done

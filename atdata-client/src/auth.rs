@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Instant;
 
+#[cfg(feature = "identity")]
 use atdata_core::syntax::AtIdentifier;
 use atdata_core::xrpc::XrpcRequest;
 use zeroize::Zeroize as _;
@@ -250,6 +251,7 @@ impl Client {
     /// The PDS to log in to when the client has no service of its own: the `#atproto_pds`
     /// endpoint of the account's DID document. `None` when a service was set, or when the
     /// identifier is an email (which only a service can look up).
+    #[cfg(feature = "identity")]
     async fn pds_for_login<E: atdata_core::xrpc::XrpcErrorName>(
         &self,
         identifier: &str,
@@ -280,6 +282,15 @@ impl Client {
         })?;
         tracing::debug!(%identifier, pds, "logging in at the account's PDS");
         Ok(Some(pds.trim_end_matches('/').to_owned()))
+    }
+
+    /// Without the `identity` feature a client talks to the service it was given.
+    #[cfg(not(feature = "identity"))]
+    async fn pds_for_login<E: atdata_core::xrpc::XrpcErrorName>(
+        &self,
+        _identifier: &str,
+    ) -> Result<Option<String>, Error<E>> {
+        Ok(None)
     }
 
     /// Refreshes the session now (it also happens by itself when a call finds the access
@@ -358,6 +369,7 @@ impl Client {
 impl Inner {
     /// The identity resolver: the one given to the builder, or the default one, built now
     /// if this is its first use.
+    #[cfg(feature = "identity")]
     pub(crate) fn resolver(&self) -> Result<atdata_identity::Resolver, atdata_identity::Error> {
         let mut slot = self.resolver.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(resolver) = &*slot {

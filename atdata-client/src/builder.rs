@@ -70,6 +70,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct ClientBuilder {
     service: String,
     service_set: bool,
+    #[cfg(feature = "identity")]
     resolver: Option<atdata_identity::Resolver>,
     http: Option<reqwest::Client>,
     timeout: Option<Duration>,
@@ -90,6 +91,7 @@ impl Default for ClientBuilder {
         ClientBuilder {
             service: DEFAULT_SERVICE.to_owned(),
             service_set: false,
+            #[cfg(feature = "identity")]
             resolver: None,
             http: None,
             timeout: Some(DEFAULT_TIMEOUT),
@@ -226,6 +228,7 @@ impl ClientBuilder {
     /// The identity resolver [`Client::login`] uses to find an account's PDS when no service
     /// was set (default: [`atdata_identity::Resolver::new`], built on first use: plc.directory,
     /// the system's DNS, the SSRF guard on).
+    #[cfg(feature = "identity")]
     pub fn resolver(mut self, resolver: atdata_identity::Resolver) -> Self {
         self.resolver = Some(resolver);
         self
@@ -253,6 +256,7 @@ impl ClientBuilder {
             http,
             service,
             resolve_pds: !self.service_set,
+            #[cfg(feature = "identity")]
             resolver: self.resolver,
             timeout: self.timeout,
             user_agent,

@@ -60,7 +60,9 @@ impl std::fmt::Debug for Client {
 pub(crate) struct Config {
     pub(crate) http: reqwest::Client,
     pub(crate) service: String,
+    #[cfg_attr(not(feature = "identity"), allow(dead_code))]
     pub(crate) resolve_pds: bool,
+    #[cfg(feature = "identity")]
     pub(crate) resolver: Option<atdata_identity::Resolver>,
     pub(crate) timeout: Option<std::time::Duration>,
     pub(crate) user_agent: HeaderValue,
@@ -77,8 +79,10 @@ pub(crate) struct Inner {
     http: reqwest::Client,
     pub(crate) service: String,
     /// Whether login finds the account's PDS through its DID document (no service was set).
+    #[cfg(feature = "identity")]
     pub(crate) resolve_pds: bool,
     /// The identity resolver for that; the default one is built on first use.
+    #[cfg(feature = "identity")]
     pub(crate) resolver: Mutex<Option<atdata_identity::Resolver>>,
     timeout: Option<std::time::Duration>,
     user_agent: HeaderValue,
@@ -249,7 +253,9 @@ impl Client {
         let inner = Arc::new(Inner {
             http: config.http,
             service: config.service,
+            #[cfg(feature = "identity")]
             resolve_pds: config.resolve_pds,
+            #[cfg(feature = "identity")]
             resolver: Mutex::new(config.resolver),
             timeout: config.timeout,
             user_agent: config.user_agent,

@@ -200,6 +200,7 @@ pub enum Error<E: XrpcErrorName = NoError> {
     },
     /// The account's PDS could not be found: the handle or DID did not resolve, or its DID
     /// document names no PDS.
+    #[cfg(feature = "identity")]
     #[error("finding the PDS of {identifier}: {source}")]
     Identity {
         /// The handle or DID logged in with.
@@ -251,8 +252,9 @@ impl<E: XrpcErrorName> Error<E> {
             | Error::InvalidArgument { .. }
             | Error::NotARecordUri { .. }
             | Error::InvalidHeader { .. }
-            | Error::Identity { .. }
             | Error::Io { .. } => None,
+            #[cfg(feature = "identity")]
+            Error::Identity { .. } => None,
         }
     }
 
@@ -339,6 +341,7 @@ impl<E: XrpcErrorName> Error<E> {
             Error::InvalidHeader { name } => Error::InvalidHeader { name },
             Error::NotLoggedIn { nsid } => Error::NotLoggedIn { nsid },
             Error::Refresh { nsid, source } => Error::Refresh { nsid, source },
+            #[cfg(feature = "identity")]
             Error::Identity { identifier, source } => Error::Identity { identifier, source },
             Error::Io { path, source } => Error::Io { path, source },
         }

@@ -106,6 +106,7 @@ async fn create_account_login_and_me() {
 }
 
 /// Without a service, login finds the PDS through the account's DID document (as goat does).
+#[cfg(feature = "identity")]
 #[tokio::test]
 async fn login_without_a_service_finds_the_pds_through_the_did_document() {
     let Some(pds) = pds() else { return };
