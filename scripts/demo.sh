@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The main job: the `atdata` CLI offline on a real repository export shipped in testdata/, then
-# online against a local reference PDS: publish a small dataset (a sample schema and a dataset
-# record whose shard is an uploaded blob), read it back, list it, export and verify the
-# repository.
+# online against a local reference PDS and its PLC directory: create an account, resolve its DID
+# and verify its operation log, log in through its DID document (no --pds), publish a small
+# dataset (a sample schema and a dataset record whose shard is an uploaded blob), read it back,
+# list it, export the repository and verify it, its signature with the key the DID resolves to.
 #
 # The PDS comes from scripts/pds/pds.sh (installed from npm the first time, ~3 min; it needs
 # node and npm). It is stopped at the end if this script started it. With ATDATA_PDS_URL set,
-# that server is used instead. The demo account gets a random handle and password; the session
+# that server is used instead, with the PLC directory ATDATA_PLC_URL (default
+# http://localhost:2582). The demo account gets a random handle and password; the session
 # lives in a temporary ATDATA_CONFIG_DIR, removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,8 +20,10 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "atdata car inspect $car"
 "$atdata" car inspect "$car"
-step "atdata repo verify $car"
-"$atdata" repo verify "$car"
+# Its commit is signed by a DID of plc.directory, which is not reachable from here: --offline
+# checks everything but the signature (without it, the DID would be resolved for its key).
+step "atdata repo verify $car --offline"
+"$atdata" repo verify "$car" --offline
 
 # --- online ---------------------------------------------------------------------------------
 
@@ -36,9 +40,11 @@ if [[ -z ${ATDATA_PDS_URL:-} ]]; then
   step "scripts/pds/pds.sh start"
   env_lines=$(bash scripts/pds/pds.sh start)
   ATDATA_PDS_URL=$(sed -n 's/^ATDATA_PDS_URL=//p' <<<"$env_lines")
+  ATDATA_PLC_URL=$(sed -n 's/^ATDATA_PLC_URL=//p' <<<"$env_lines")
 fi
 pds=$ATDATA_PDS_URL
-echo "local PDS at $pds"
+plc=${ATDATA_PLC_URL:-http://localhost:2582}
+echo "local PDS at $pds, its PLC directory at $plc"
 
 # The CLI reads the password from ATDATA_PASSWORD (or prompts without echo); it never prints it.
 export ATDATA_CONFIG_DIR=$work/config
@@ -50,11 +56,24 @@ handle=demo-$((RANDOM * 32768 + RANDOM)).test
 field() { sed -E "s/.*\"$1\":\"([^\"]*)\".*/\\1/" <<<"$2"; }
 
 step "atdata account create --pds $pds --handle $handle --email ${handle%.test}@example.com"
-"$atdata" account create --pds "$pds" --handle "$handle" --email "${handle%.test}@example.com"
-step "atdata login --pds $pds $handle"
-login=$("$atdata" login --pds "$pds" "$handle")
+created=$("$atdata" account create --pds "$pds" --handle "$handle" --email "${handle%.test}@example.com")
+echo "$created"
+did=$(field did "$created")
+
+# The new identity, as anyone can check it: the DID document the PLC directory serves (the
+# handle shows as handle.invalid: .test names have no DNS record here), and the DID's operation
+# log, every signature in the chain verified and the document compared with it.
+step "atdata resolve $did --plc $plc"
+"$atdata" resolve "$did" --plc "$plc"
+step "atdata plc log $did --plc $plc"
+"$atdata" plc log "$did" --plc "$plc"
+
+# No --pds (nor ATDATA_PDS_URL): the PDS is found through the DID document, and the session
+# remembers it for the commands below.
+step "atdata login $did --plc $plc  (the PDS found through the DID document)"
+login=$(env -u ATDATA_PDS_URL "$atdata" login "$did" --plc "$plc")
 echo "$login"
-did=$(field did "$login")
+grep -q '"pds_source":"resolved"' <<<"$login"
 
 # The data: three samples as JSON lines, and the schema they follow.
 cat >"$work/samples.jsonl" <<'EOF'
@@ -129,9 +148,14 @@ step "atdata record list $did ac.foundation.dataset.sampleSchema"
 step "atdata xrpc com.atproto.repo.describeRepo repo=$did  (collections)"
 "$atdata" xrpc com.atproto.repo.describeRepo "repo=$did" | grep -o '"collections":\[[^]]*\]'
 
-step "atdata repo export $did -o repo.car && atdata repo verify repo.car"
+# The export verified down to its signature: the commit's DID resolved through the local PLC
+# directory, and the commit checked with its #atproto key.
+step "atdata repo export $did -o repo.car && atdata repo verify repo.car --plc $plc"
 "$atdata" repo export "$did" -o "$work/repo.car"
-"$atdata" repo verify "$work/repo.car"
+verified=$("$atdata" repo verify "$work/repo.car" --plc "$plc")
+echo "$verified"
+grep -q '"signature_checked":true' <<<"$verified"
+grep -q '"key_source":"resolved"' <<<"$verified"
 
 step "atdata logout"
 "$atdata" logout

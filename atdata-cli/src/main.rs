@@ -66,7 +66,11 @@ enum Command {
         #[command(subcommand)]
         command: cmd::lexicon::LexiconCommand,
     },
-    /// Log in to a PDS and store the session (password from ATDATA_PASSWORD or a prompt).
+    /// Log in and store the session (password from ATDATA_PASSWORD or a prompt).
+    ///
+    /// Without --pds, the account's PDS is found through its DID document, as for `resolve`
+    /// (a handle must resolve to a DID that claims it back), before the password is read; the
+    /// resolver options (--plc, --dns, …) apply. An email address needs --pds.
     Login(cmd::login::LoginArgs),
     /// End the stored session and remove it.
     Logout,
@@ -91,6 +95,11 @@ enum Command {
     /// A handle must resolve to a DID whose document claims it back (otherwise exit 1). For a
     /// DID, a claimed handle that does not resolve back is reported as "handle.invalid".
     Resolve(cmd::resolve::ResolveArgs),
+    /// did:plc histories: fetch a DID's operation log from the PLC directory and verify it.
+    Plc {
+        #[command(subcommand)]
+        command: cmd::plc::PlcCommand,
+    },
     /// Call any XRPC method: a query (GET) with KEY=VALUE parameters, or a procedure (POST).
     Xrpc(cmd::xrpc::XrpcArgs),
 }
@@ -155,6 +164,7 @@ fn main() -> ExitCode {
         Command::Blob { command } => cmd::blob::run(command, &out),
         Command::Xrpc(args) => cmd::xrpc::run(args, &out),
         Command::Resolve(args) => cmd::resolve::run(args, &out),
+        Command::Plc { command } => cmd::plc::run(command, &out),
     };
     // What is still buffered is written now, and checked: the flush at exit ignores errors.
     let flushed = out.flush();

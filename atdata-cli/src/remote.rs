@@ -7,7 +7,8 @@
 //! - `--pds URL` (or `ATDATA_PDS_URL`) given: that server. The stored session goes along only
 //!   when the URL is the service it logged in to or its PDS; otherwise the command runs
 //!   anonymously.
-//! - not given: the stored session's service, logged in (calls go to the account's PDS).
+//! - not given: the stored session's service, logged in (calls go to the account's PDS). A
+//!   login without `--pds` stores the PDS it found as the service.
 //! - neither: a usage error (exit 2).
 //!
 //! A command that needs a session and has none fails with exit 3 ("not logged in").
@@ -19,6 +20,7 @@ use atdata_client::{Account, Client, Session, SessionChange};
 use clap::Args;
 use zeroize::Zeroizing;
 
+use crate::resolver::ResolverArgs;
 use crate::Failure;
 
 /// Where the config directory is when `ATDATA_CONFIG_DIR` is not set: under
@@ -70,7 +72,8 @@ pub fn session_path() -> Result<PathBuf, Failure> {
 pub struct Stored {
     /// The session; its `pds` is where calls go.
     pub session: Session,
-    /// The URL given to `login` (an entryway such as `https://bsky.social`, or the PDS).
+    /// The URL given to `login --pds` (an entryway such as `https://bsky.social`, or the PDS),
+    /// or the PDS a login without `--pds` found through the DID document.
     pub service: String,
 }
 
@@ -267,6 +270,30 @@ impl Remote {
         Remote::from_client(client)
     }
 
+    /// An anonymous client without a service, for `login` without `--pds`: the account's PDS
+    /// is found through its DID document, with the resolver `options` describe (built on this
+    /// client's runtime, so that the lookups `login` makes run there). The resolver is returned
+    /// too; it shares its cache with the client's.
+    pub fn resolving(
+        options: &ResolverArgs,
+    ) -> Result<(Remote, atdata_identity::Resolver), Failure> {
+        let runtime = runtime()?;
+        let resolver = {
+            let _entered = runtime.enter();
+            options.build_async()?
+        };
+        let client = Client::builder()
+            .resolver(resolver.clone())
+            .build()
+            .map_err(|e| Failure::Usage(format!("the client: {e}")))?;
+        let remote = Remote {
+            client,
+            runtime,
+            no_session: None,
+        };
+        Ok((remote, resolver))
+    }
+
     /// A runtime for a client made elsewhere.
     pub fn from_client(client: Client) -> Result<Remote, Failure> {
         Ok(Remote {
@@ -305,7 +332,7 @@ impl Remote {
                 .map(|why| format!(" ({why})"))
                 .unwrap_or_default();
             Failure::Unreadable(format!(
-                "{what} needs a session: not logged in{why}; run `atdata login --pds URL HANDLE`"
+                "{what} needs a session: not logged in{why}; run `atdata login HANDLE`"
             ))
         })
     }
@@ -350,7 +377,19 @@ pub fn client_failure<E: atdata_core::xrpc::XrpcErrorName>(
     match error {
         Error::Transport { .. } | Error::Io { .. } => Failure::Unreadable(message),
         Error::NotLoggedIn { .. } => {
-            Failure::Unreadable(format!("{message}; run `atdata login --pds URL HANDLE`"))
+            Failure::Unreadable(format!("{message}; run `atdata login HANDLE`"))
+        }
+        // The account's PDS could not be found (login without --pds): as `resolve` says it.
+        Error::Identity { identifier, source } => {
+            let message = format!(
+                "finding the PDS of {identifier}: {}",
+                crate::resolver::describe(&source)
+            );
+            if source.is_unreachable() {
+                Failure::Unreadable(message)
+            } else {
+                Failure::Invalid(message)
+            }
         }
         Error::Refresh { .. } => {
             Failure::Unreadable(format!("{message}; run `atdata login` again"))

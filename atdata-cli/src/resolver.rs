@@ -9,7 +9,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 use atdata_identity::blocking::Resolver;
-use atdata_identity::{BuildError, Error};
+use atdata_identity::{BuildError, Error, ResolverBuilder};
 use clap::{ArgAction, Args};
 
 use crate::Failure;
@@ -58,11 +58,24 @@ pub struct ResolverArgs {
 }
 
 impl ResolverArgs {
-    /// Builds the resolver these options describe.
+    /// Builds the (blocking) resolver these options describe.
     ///
     /// An unreadable `--ca-file` is exit 3 (with its path); a `--plc` URL that is not
     /// http(s) or a PEM file without certificates is a usage error (exit 2).
     pub fn build(&self) -> Result<Resolver, Failure> {
+        self.builder()?
+            .build_blocking()
+            .map_err(|e| self.build_failure(e))
+    }
+
+    /// [`build`](Self::build), async: for a client driven by a runtime of the command's own.
+    /// Must run inside that runtime (`Runtime::enter`): the DNS resolver binds its sockets
+    /// there.
+    pub fn build_async(&self) -> Result<atdata_identity::Resolver, Failure> {
+        self.builder()?.build().map_err(|e| self.build_failure(e))
+    }
+
+    fn builder(&self) -> Result<ResolverBuilder, Failure> {
         let mut builder = Resolver::builder()
             .plc_url(self.plc.as_str())
             .ssrf_guard(!self.allow_private)
@@ -76,7 +89,7 @@ impl ResolverArgs {
             })?;
             builder = builder.root_certificates_pem(pem);
         }
-        builder.build_blocking().map_err(|e| self.build_failure(e))
+        Ok(builder)
     }
 
     fn build_failure(&self, error: BuildError) -> Failure {

@@ -6,6 +6,7 @@ pub mod data;
 pub mod key;
 pub mod lexicon;
 pub mod login;
+pub mod plc;
 pub mod record;
 pub mod repo;
 pub mod resolve;
