@@ -102,6 +102,11 @@ enum Command {
     },
     /// Call any XRPC method: a query (GET) with KEY=VALUE parameters, or a procedure (POST).
     Xrpc(cmd::xrpc::XrpcArgs),
+    /// The repository event stream (com.atproto.sync.subscribeRepos): replay recordings.
+    Firehose {
+        #[command(subcommand)]
+        command: cmd::firehose::FirehoseCommand,
+    },
 }
 
 /// How a command failed, which decides the exit code.
@@ -165,6 +170,7 @@ fn main() -> ExitCode {
         Command::Xrpc(args) => cmd::xrpc::run(args, &out),
         Command::Resolve(args) => cmd::resolve::run(args, &out),
         Command::Plc { command } => cmd::plc::run(command, &out),
+        Command::Firehose { command } => cmd::firehose::run(command, &out),
     };
     // What is still buffered is written now, and checked: the flush at exit ignores errors.
     let flushed = out.flush();

@@ -5,6 +5,7 @@
 
 pub mod event;
 pub mod frame;
+mod json;
 pub mod replay;
 
 pub use event::{

@@ -3,6 +3,7 @@
 pub mod blob;
 pub mod car;
 pub mod data;
+pub mod firehose;
 pub mod key;
 pub mod lexicon;
 pub mod login;

@@ -1,0 +1,166 @@
+//! `atdata firehose`: read `com.atproto.sync.subscribeRepos` events from recordings (and, with
+//! `tail`, from a live host).
+
+use std::time::Instant;
+
+use atdata_firehose::replay::{decompress, frames, frames_detect, LengthOrder};
+use atdata_firehose::{decode_repo_frame, Decoded, Limits, RepoEvent};
+use clap::{Subcommand, ValueEnum};
+
+use super::read_input;
+use crate::output::Output;
+use crate::Failure;
+
+#[derive(Subcommand)]
+pub enum FirehoseCommand {
+    /// Read a recorded frame file: frames one after another, each behind a 4-byte length
+    /// (big- or little-endian, found from the file unless --order is given; zstd-compressed
+    /// files are unpacked). Prints statistics, or one JSON line per event.
+    Replay {
+        /// The frame file (`-` reads stdin).
+        file: String,
+        /// What to print.
+        #[arg(long, value_enum, default_value_t = ReplayFormat::Stats)]
+        format: ReplayFormat,
+        /// The byte order of the length prefixes.
+        #[arg(long, value_enum)]
+        order: Option<Order>,
+    },
+}
+
+/// What `replay` prints.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ReplayFormat {
+    /// One JSON object: frames, events, commits, ops, records, bytes, invalid, seconds,
+    /// frames_per_s.
+    Stats,
+    /// One JSON line per event (invalid events go to stderr).
+    Json,
+}
+
+/// Length-prefix byte order.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Order {
+    /// Big-endian (`firehose/pds-frames.bin`).
+    Be,
+    /// Little-endian (Jetstream's `frames.bin.zst`).
+    Le,
+}
+
+pub fn run(command: FirehoseCommand, out: &Output) -> Result<(), Failure> {
+    match command {
+        FirehoseCommand::Replay {
+            file,
+            format,
+            order,
+        } => replay(&file, format, order, out),
+    }
+}
+
+fn replay(
+    file: &str,
+    format: ReplayFormat,
+    order: Option<Order>,
+    out: &Output,
+) -> Result<(), Failure> {
+    let raw = read_input(file)?;
+    let data = decompress(&raw).map_err(|e| Failure::Invalid(format!("{file}: {e}")))?;
+    let limits = Limits::default();
+    // A frame may carry a little framing overhead over the message limit.
+    let max_frame = limits.max_message + 1024;
+    let frames = match order {
+        Some(Order::Be) => frames(&data, LengthOrder::BigEndian, max_frame),
+        Some(Order::Le) => frames(&data, LengthOrder::LittleEndian, max_frame),
+        None => frames_detect(&data, max_frame).map(|(frames, _)| frames),
+    }
+    .map_err(|e| Failure::Invalid(format!("{file}: {e}")))?;
+
+    let started = Instant::now();
+    let mut stats = Stats::default();
+    for frame in &frames {
+        stats.frames += 1;
+        stats.bytes += frame.len();
+        let decoded = decode_repo_frame(frame, &limits)
+            .map_err(|e| Failure::Invalid(format!("{file}: frame {}: {e}", stats.frames)))?;
+        match decoded {
+            Decoded::Event(event) => {
+                stats.events += 1;
+                if let RepoEvent::Commit(commit) = &event {
+                    stats.commits += 1;
+                    for op in commit.ops() {
+                        stats.ops += 1;
+                        if let Some(value) = op.value_ref() {
+                            match value {
+                                Ok(_) => stats.records += 1,
+                                Err(_) => stats.bad_records += 1,
+                            }
+                        }
+                    }
+                }
+                if let ReplayFormat::Json = format {
+                    out.line(&event.to_json().to_string())?;
+                }
+            }
+            Decoded::Invalid(invalid) => {
+                stats.invalid += 1;
+                let line = serde_json::json!({
+                    "seq": invalid.seq,
+                    "repo": invalid.repo.as_ref().map(|d| d.as_str()),
+                    "error": invalid.reason.to_string(),
+                });
+                crate::output::note(format_args!("{line}"));
+            }
+            Decoded::Unknown { .. } => stats.unknown += 1,
+            Decoded::Error(e) => {
+                stats.invalid += 1;
+                crate::output::note(format_args!(
+                    "{}",
+                    serde_json::json!({"error": e.to_string()})
+                ));
+            }
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    if let ReplayFormat::Stats = format {
+        let value = serde_json::json!({
+            "frames": stats.frames,
+            "events": stats.events,
+            "commits": stats.commits,
+            "ops": stats.ops,
+            "records": stats.records,
+            "bad_records": stats.bad_records,
+            "unknown": stats.unknown,
+            "bytes": stats.bytes,
+            "invalid": stats.invalid,
+            "seconds": seconds,
+            "frames_per_s": if seconds > 0.0 { stats.frames as f64 / seconds } else { 0.0 },
+        });
+        out.emit(&value, || {
+            format!(
+                "{} frames ({} bytes): {} events, {} commits, {} ops, {} records, {} invalid; {:.0} frames/s",
+                stats.frames, stats.bytes, stats.events, stats.commits, stats.ops, stats.records,
+                stats.invalid, stats.frames as f64 / seconds.max(f64::EPSILON)
+            )
+        })?;
+    }
+    if stats.invalid > 0 || stats.bad_records > 0 {
+        return Err(Failure::Invalid(format!(
+            "{} invalid events, {} records that do not decode",
+            stats.invalid, stats.bad_records
+        )));
+    }
+    Ok(())
+}
+
+#[derive(Default)]
+struct Stats {
+    frames: usize,
+    events: usize,
+    commits: usize,
+    ops: usize,
+    records: usize,
+    bad_records: usize,
+    unknown: usize,
+    bytes: usize,
+    invalid: usize,
+}
