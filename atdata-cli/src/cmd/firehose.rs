@@ -118,6 +118,8 @@ fn replay(
                     serde_json::json!({"error": e.to_string()})
                 ));
             }
+            // Kinds a later version may add are counted as unknown too.
+            _ => stats.unknown += 1,
         }
     }
     let seconds = started.elapsed().as_secs_f64();
