@@ -23,13 +23,21 @@ fn main() {
     let limits = Limits::default();
     let started = std::time::Instant::now();
     let mut records = 0;
+    let tape_mode = std::env::var_os("TAPE").is_some();
     for _ in 0..rounds {
         for frame in &frames {
             if let Decoded::Event(RepoEvent::Commit(commit)) =
                 decode_repo_frame(frame, &limits).unwrap()
             {
+                // The tape borrows the commit's bytes: one per commit.
+                let mut tape = atdata_core::cbor::Tape::new();
                 for op in commit.ops() {
-                    if let Some(value) = op.value_ref() {
+                    if tape_mode {
+                        if let Some(value) = op.decode_into(&mut tape) {
+                            value.unwrap();
+                            records += 1;
+                        }
+                    } else if let Some(value) = op.value_ref() {
                         value.unwrap();
                         records += 1;
                     }

@@ -7,7 +7,7 @@ use atdata_api::com::atproto::sync::subscribe_repos::{
     self, Account, Commit, Identity, Info, Message, RepoOp, Sync,
 };
 use atdata_core::car::CarReader;
-use atdata_core::cid::{Cid, CidMap};
+use atdata_core::cid::Cid;
 use atdata_core::syntax::Did;
 use atdata_core::xrpc::XrpcSubscription as _;
 use atdata_core::ValueRef;
@@ -67,10 +67,14 @@ impl RepoEvent {
 }
 
 /// The blocks of a CAR slice, by CID, as ranges of the event's own bytes (no copies).
+///
+/// A sorted list searched by halves rather than a hash map: commits carry a handful of blocks,
+/// so building it costs one small sort instead of a hash per block, and no key an attacker
+/// chooses can make it slow.
 #[derive(Clone, Default)]
 pub struct BlockIndex {
     root: Option<Cid>,
-    ranges: CidMap<(u32, u32)>,
+    ranges: Vec<(Cid, u32, u32)>,
 }
 
 impl BlockIndex {
@@ -79,14 +83,17 @@ impl BlockIndex {
     pub fn new(car: &[u8]) -> Result<BlockIndex, Invalid> {
         let reader = CarReader::new(car).map_err(|e| Invalid::Car(e.to_string()))?;
         let root = reader.roots().first().copied();
-        let mut ranges = CidMap::default();
+        let mut ranges = Vec::new();
         let base = car.as_ptr() as usize;
         for block in reader.blocks() {
             let block = block.map_err(|e| Invalid::Car(e.to_string()))?;
             let start = block.data.as_ptr() as usize - base;
             // A CAR slice is at most `max_blocks` (far below 4 GiB): the casts are exact.
-            ranges.insert(block.cid, (start as u32, block.data.len() as u32));
+            ranges.push((block.cid, start as u32, block.data.len() as u32));
         }
+        // Duplicates carry the same bytes (their hashes were checked): keep one.
+        ranges.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        ranges.dedup_by(|a, b| a.0 == b.0);
         Ok(BlockIndex { root, ranges })
     }
 
@@ -107,8 +114,17 @@ impl BlockIndex {
 
     /// The bytes of block `cid` in `car` (the slice this index was made from).
     pub fn get<'a>(&self, car: &'a [u8], cid: &Cid) -> Option<&'a [u8]> {
-        let &(start, len) = self.ranges.get(cid)?;
+        let at = self
+            .ranges
+            .binary_search_by(|(c, _, _)| c.as_bytes().cmp(cid.as_bytes()))
+            .ok()?;
+        let (_, start, len) = self.ranges[at];
         car.get(start as usize..start as usize + len as usize)
+    }
+
+    /// The CIDs, in byte order.
+    pub fn cids(&self) -> impl Iterator<Item = &Cid> + '_ {
+        self.ranges.iter().map(|(cid, _, _)| cid)
     }
 }
 
@@ -180,6 +196,15 @@ impl<'a> Op<'a> {
     /// The record as a borrowed value.
     pub fn value_ref(&self) -> Option<Result<ValueRef<'a>, atdata_core::cbor::DecodeError>> {
         self.record.map(atdata_core::cbor::decode_ref)
+    }
+
+    /// The record decoded onto `tape` (reusable across records: no allocation per record
+    /// once the tape has grown), the fastest full decode.
+    pub fn decode_into<'t>(
+        &self,
+        tape: &'t mut atdata_core::cbor::Tape<'a>,
+    ) -> Option<Result<atdata_core::cbor::TapeValue<'t, 'a>, atdata_core::cbor::DecodeError>> {
+        self.record.map(|bytes| tape.decode(bytes))
     }
 
     /// The record as any serde type (generated record types, `serde_json::Value` in the
