@@ -726,3 +726,93 @@ fn callback_runner_and_the_saved_cursor() {
     assert_eq!(seqs, [1, 2, 3, 4, 5]);
     assert_eq!(FileStore::new(&path).load().unwrap(), Some(5));
 }
+
+// ---------------------------------------------------------------------------------------
+// subscribeLabels, with signatures checked.
+
+struct Keys(atdata_crypto::PublicKey);
+
+impl atdata_firehose::subscribe::LabelKeys for Keys {
+    fn labeler_key<'a>(
+        &'a self,
+        _src: &'a atdata_core::syntax::Did,
+    ) -> futures_util::future::BoxFuture<'a, Result<atdata_crypto::PublicKey, String>> {
+        Box::pin(async move { Ok(self.0) })
+    }
+}
+
+#[tokio::test]
+async fn label_stream_checks_signatures() {
+    use atdata_api::com::atproto::label::subscribe_labels::Labels;
+    use atdata_firehose::subscribe::{verify_label, LabelItem, LabelSubscription};
+
+    let keypair = atdata_crypto::Keypair::generate(atdata_crypto::Curve::K256).unwrap();
+    let message = |seq: i64, val: &str, tamper: bool| {
+        let json = format!(
+            r#"{{"seq":{seq},"labels":[{{"ver":1,"src":"{DID}","uri":"at://{DID}/app.bsky.feed.post/3k2a","val":"{val}","cts":"2026-01-01T00:00:00.000Z"}}]}}"#
+        );
+        let mut labels: Labels = serde_json::from_str(&json).unwrap();
+        for label in &mut labels.labels {
+            let unsigned = atdata_core::cbor::to_vec(&*label).unwrap();
+            label.sig = Some(atdata_core::Bytes(keypair.sign(&unsigned).to_vec()));
+            if tamper {
+                label.val = "not-what-was-signed".into();
+            }
+        }
+        let mut bytes = atdata_core::cbor::encode_value(
+            &Value::from_json_str(r##"{"op":1,"t":"#labels"}"##).unwrap(),
+        );
+        bytes.extend(atdata_core::cbor::to_vec(&labels).unwrap());
+        Message::Binary(bytes.into())
+    };
+    let frames = vec![message(7, "spam", false), message(8, "porn", true)];
+    let (url, queries) = fake_server(move |i| {
+        if i == 0 {
+            (frames.clone(), true)
+        } else {
+            (Vec::new(), true)
+        }
+    })
+    .await;
+    let mut events = LabelSubscription::new(&url)
+        .cursor(6)
+        .verify_with(Keys(keypair.public_key()))
+        .stream()
+        .unwrap();
+    let first = events.next().await.unwrap().unwrap();
+    let LabelItem::Labels { seq: 7, labels } = &first else {
+        panic!("{first:?}");
+    };
+    assert_eq!(labels[0].val, "spam");
+    verify_label(&labels[0], &keypair.public_key()).unwrap();
+    let second = events.next().await.unwrap().unwrap();
+    let LabelItem::Invalid(invalid) = &second else {
+        panic!("{second:?}");
+    };
+    assert_eq!(invalid.seq, Some(8));
+    assert_eq!(events.stats().invalid(), 1);
+    events.close().await;
+    assert_eq!(queries.lock().unwrap()[0], "cursor=6");
+}
+
+#[tokio::test]
+async fn the_pds_refuses_a_future_cursor_with_a_typed_stop() {
+    let Some(pds) = atdata_testkit::pds() else {
+        return;
+    };
+    let mut events = Subscription::new()
+        .host(&pds.url)
+        // Far ahead, but still a safe integer for the TypeScript server.
+        .cursor(1_000_000_000_000)
+        .backoff(fast_backoff())
+        .stream()
+        .unwrap();
+    let item = tokio::time::timeout(Duration::from_secs(10), events.next())
+        .await
+        .unwrap();
+    assert!(
+        matches!(&item, Some(Err(SubscribeError::FutureCursor(_)))),
+        "{item:?}"
+    );
+    assert!(events.next().await.is_none());
+}

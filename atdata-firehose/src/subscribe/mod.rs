@@ -54,7 +54,7 @@ use tokio::sync::{mpsc, watch};
 pub use backoff::Backoff;
 pub use connection::Stats;
 pub use cursor::{CursorError, CursorStore, FileStore, MemoryStore};
-pub use labels::{LabelItem, LabelSubscription};
+pub use labels::{verify_label, LabelItem, LabelKeys, LabelSubscription};
 pub use runner::{BlockingEvents, Events, PartitionKey, StopHandle};
 
 use connection::{Config, Protocol, Shared, Step};
