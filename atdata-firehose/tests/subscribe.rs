@@ -245,7 +245,7 @@ async fn sees_exactly_the_records_created_live_and_replayed() {
 
 #[derive(Clone, Copy)]
 enum Fault {
-    /// Cut each connection after a random 50–400 ms, `kills` times; then pass through.
+    /// Cut each connection after a random 100–1,000 ms, `kills` times; then pass through.
     Cut { kills: usize },
     /// Stop forwarding on the first connection after `after`, keeping it open.
     StallFirst { after: Duration },
@@ -308,7 +308,7 @@ async fn proxy(pds: &str, fault: Fault) -> Proxy {
                 let copy = tokio::io::copy_bidirectional(&mut client, &mut server);
                 match fault {
                     Fault::Cut { kills } if cuts.load(Ordering::SeqCst) < kills => {
-                        let life = Duration::from_millis(50 + x % 350);
+                        let life = Duration::from_millis(100 + x % 900);
                         tokio::select! {
                             _ = copy => {}
                             _ = tokio::time::sleep(life) => {
@@ -409,7 +409,7 @@ async fn reconnects_when_the_connection_stalls() {
     let took = second_at.duration_since(stalled_at);
     eprintln!("stalled; reconnected after {took:?} (stall timeout {stall:?})");
     // The last frame came at most `stall` before the deadline; plus backoff and slack.
-    assert!(took <= stall + Duration::from_millis(800), "{took:?}");
+    assert!(took <= stall + Duration::from_millis(1000), "{took:?}");
     assert!(proxy.connections.load(Ordering::SeqCst) >= 2);
     assert!(events.stats().connection_errors() >= 1);
     events.close().await;
