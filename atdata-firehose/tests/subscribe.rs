@@ -730,14 +730,25 @@ fn callback_runner_and_the_saved_cursor() {
 // ---------------------------------------------------------------------------------------
 // subscribeLabels, with signatures checked.
 
-struct Keys(atdata_crypto::PublicKey);
+/// A labeler that rotated its key: a cache still holds the old one.
+struct Keys {
+    cached: atdata_crypto::PublicKey,
+    current: atdata_crypto::PublicKey,
+}
 
 impl atdata_firehose::subscribe::LabelKeys for Keys {
     fn labeler_key<'a>(
         &'a self,
         _src: &'a atdata_core::syntax::Did,
     ) -> futures_util::future::BoxFuture<'a, Result<atdata_crypto::PublicKey, String>> {
-        Box::pin(async move { Ok(self.0) })
+        Box::pin(async move { Ok(self.cached) })
+    }
+
+    fn fresh_labeler_key<'a>(
+        &'a self,
+        _src: &'a atdata_core::syntax::Did,
+    ) -> futures_util::future::BoxFuture<'a, Result<atdata_crypto::PublicKey, String>> {
+        Box::pin(async move { Ok(self.current) })
     }
 }
 
@@ -776,7 +787,12 @@ async fn label_stream_checks_signatures() {
     .await;
     let mut events = LabelSubscription::new(&url)
         .cursor(6)
-        .verify_with(Keys(keypair.public_key()))
+        .verify_with(Keys {
+            cached: atdata_crypto::Keypair::generate(atdata_crypto::Curve::K256)
+                .unwrap()
+                .public_key(),
+            current: keypair.public_key(),
+        })
         .stream()
         .unwrap();
     let first = events.next().await.unwrap().unwrap();

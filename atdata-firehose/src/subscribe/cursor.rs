@@ -149,7 +149,13 @@ impl CursorStore for FileStore {
             let mut file = std::fs::File::create(&temp)?;
             writeln!(file, "{cursor}")?;
             file.sync_all()?;
-            std::fs::rename(&temp, &self.path)
+            std::fs::rename(&temp, &self.path)?;
+            // The rename itself survives a crash once the directory is synced (Unix).
+            #[cfg(unix)]
+            if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::File::open(dir)?.sync_all()?;
+            }
+            Ok(())
         };
         write().map_err(|e| self.io(e))
     }

@@ -47,12 +47,27 @@ impl PartitionKey for LabelItem {
 pub trait LabelKeys: Send + Sync {
     /// The key `src` signs labels with.
     fn labeler_key<'a>(&'a self, src: &'a Did) -> BoxFuture<'a, Result<PublicKey, String>>;
+
+    /// The key again, bypassing any cache: called once when a label fails with the first
+    /// key, in case the labeler rotated it. By default the same as
+    /// [`labeler_key`](LabelKeys::labeler_key).
+    fn fresh_labeler_key<'a>(&'a self, src: &'a Did) -> BoxFuture<'a, Result<PublicKey, String>> {
+        self.labeler_key(src)
+    }
 }
 
 impl LabelKeys for atdata_identity::Resolver {
     fn labeler_key<'a>(&'a self, src: &'a Did) -> BoxFuture<'a, Result<PublicKey, String>> {
         Box::pin(async move {
             let identity = self.lookup_did(src).await.map_err(|e| e.to_string())?;
+            identity.labeler_key().map_err(|e| e.to_string())
+        })
+    }
+
+    fn fresh_labeler_key<'a>(&'a self, src: &'a Did) -> BoxFuture<'a, Result<PublicKey, String>> {
+        Box::pin(async move {
+            let id = atdata_core::syntax::AtIdentifier::from(src.clone());
+            let identity = self.refresh(&id).await.map_err(|e| e.to_string())?;
             identity.labeler_key().map_err(|e| e.to_string())
         })
     }
@@ -80,7 +95,16 @@ impl Labels {
                 .labeler_key(&label.src)
                 .await
                 .map_err(|e| format!("label {i} from {}: key: {e}", label.src.as_str()))?;
-            verify_label(label, &key).map_err(|e| {
+            let mut result = verify_label(label, &key);
+            if result.is_err() {
+                // Perhaps a rotated key: look it up afresh, once.
+                if let Ok(fresh) = keys.fresh_labeler_key(&label.src).await {
+                    if fresh != key {
+                        result = verify_label(label, &fresh);
+                    }
+                }
+            }
+            result.map_err(|e| {
                 format!(
                     "label {i} ({} on {}) from {}: {e}",
                     label.val,
