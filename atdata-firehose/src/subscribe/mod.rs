@@ -358,7 +358,8 @@ macro_rules! common_settings {
             self
         }
 
-        /// A handle that stops the subscription once started (for the runners).
+        /// A handle that stops the subscription once started (for the runners). Clones of
+        /// this builder share it.
         pub fn stop_handle(&self) -> crate::subscribe::StopHandle {
             self.options.stop.clone()
         }

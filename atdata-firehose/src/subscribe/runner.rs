@@ -118,6 +118,8 @@ impl<T> Events<T> {
     /// [`PartitionKey`] (an account's DID) go to the same worker, so each account's events
     /// are handled in order; the cursor only moves over a run of completed events, so a
     /// restart never skips one still in progress elsewhere. Returns as [`Events::run`].
+    ///
+    /// Memory: besides the subscription's buffer, up to 64 items wait per worker.
     pub async fn run_parallel<F, Fut>(
         mut self,
         workers: usize,
