@@ -7,9 +7,14 @@ pub mod event;
 pub mod frame;
 mod json;
 pub mod replay;
+pub mod subscribe;
 
 pub use event::{
     decode_repo_frame, Action, BlockIndex, CommitEvent, Decoded, Invalid, InvalidEvent, Op,
     RepoEvent, SyncEvent,
 };
 pub use frame::{FrameError, Limits, StreamError};
+pub use subscribe::{
+    CursorStore, Events, FileStore, Item, LabelItem, LabelSubscription, MemoryStore,
+    SubscribeError, Subscription,
+};
