@@ -13,6 +13,10 @@ use crate::Failure;
 
 #[derive(Subcommand)]
 pub enum FirehoseCommand {
+    /// Follow a host's repository event stream: one JSON line per event on stdout (flushed per
+    /// line); invalid events as `{"seq","repo","error"}` lines on stderr. Reconnects by itself
+    /// from the last event printed.
+    Tail(TailArgs),
     /// Read a recorded frame file: frames one after another, each behind a 4-byte length
     /// (big- or little-endian, found from the file unless --order is given; zstd-compressed
     /// files are unpacked). Prints statistics, or one JSON line per event.
@@ -26,6 +30,26 @@ pub enum FirehoseCommand {
         #[arg(long, value_enum)]
         order: Option<Order>,
     },
+}
+
+/// `firehose tail`'s options.
+#[derive(clap::Args)]
+pub struct TailArgs {
+    /// The relay or PDS (`wss://`, `https://` or a bare host; http(s) become ws(s)).
+    #[arg(long, default_value = atdata_firehose::subscribe::DEFAULT_HOST)]
+    host: String,
+    /// Start after this seq (default: live).
+    #[arg(long)]
+    cursor: Option<i64>,
+    /// Print only operations on these collections (repeatable); other events are skipped.
+    #[arg(long = "collection", value_name = "NSID")]
+    collections: Vec<String>,
+    /// Stop after this many events printed.
+    #[arg(long)]
+    limit: Option<usize>,
+    /// Reconnect when nothing arrived for this many seconds.
+    #[arg(long, default_value_t = 60)]
+    stall_seconds: u64,
 }
 
 /// What `replay` prints.
@@ -49,6 +73,7 @@ pub enum Order {
 
 pub fn run(command: FirehoseCommand, out: &Output) -> Result<(), Failure> {
     match command {
+        FirehoseCommand::Tail(args) => tail(&args, out),
         FirehoseCommand::Replay {
             file,
             format,
@@ -165,4 +190,77 @@ struct Stats {
     unknown: usize,
     bytes: usize,
     invalid: usize,
+}
+
+/// Whether `path` (`collection/rkey`) is in one of `collections` (all when empty).
+fn wanted(collections: &[String], path: &str) -> bool {
+    collections.is_empty()
+        || collections.iter().any(|c| {
+            path.strip_prefix(c.as_str())
+                .is_some_and(|rest| rest.starts_with('/'))
+        })
+}
+
+/// The event's JSON line with only the wanted operations, or `None` when nothing is wanted.
+fn filtered(event: &RepoEvent, collections: &[String]) -> Option<serde_json::Value> {
+    let mut json = event.to_json();
+    if collections.is_empty() {
+        return Some(json);
+    }
+    let RepoEvent::Commit(_) = event else {
+        return None;
+    };
+    let ops = json.get_mut("ops")?.as_array_mut()?;
+    ops.retain(|op| {
+        op.get("path")
+            .and_then(|p| p.as_str())
+            .is_some_and(|p| wanted(collections, p))
+    });
+    (!ops.is_empty()).then_some(json)
+}
+
+fn tail(args: &TailArgs, out: &Output) -> Result<(), Failure> {
+    use atdata_firehose::subscribe::{Item, Subscription};
+
+    let mut subscription = Subscription::new()
+        .host(args.host.clone())
+        .stall_timeout(std::time::Duration::from_secs(args.stall_seconds.max(1)));
+    if let Some(cursor) = args.cursor {
+        subscription = subscription.cursor(cursor);
+    }
+    let events = subscription
+        .blocking()
+        .map_err(|e| Failure::Unreadable(format!("{}: {e}", args.host)))?;
+    let mut printed = 0usize;
+    for item in events {
+        let item = item.map_err(|e| Failure::Unreadable(format!("{}: {e}", args.host)))?;
+        match item {
+            Item::Event(event) => {
+                if let Some(json) = filtered(&event, &args.collections) {
+                    out.line(&json.to_string())?;
+                    out.flush()?;
+                    printed += 1;
+                }
+            }
+            Item::Invalid(invalid) => {
+                let line = serde_json::json!({
+                    "seq": invalid.seq,
+                    "repo": invalid.repo.as_ref().map(|d| d.as_str()),
+                    "error": invalid.reason.to_string(),
+                });
+                crate::output::note(format_args!("{line}"));
+            }
+            Item::Info(info) => {
+                crate::output::note(format_args!(
+                    "{}",
+                    serde_json::json!({"info": info.name, "message": info.message})
+                ));
+            }
+            _ => {}
+        }
+        if args.limit.is_some_and(|limit| printed >= limit) {
+            break;
+        }
+    }
+    Ok(())
 }
