@@ -5,6 +5,7 @@
 
 pub mod event;
 pub mod frame;
+pub mod jetstream;
 pub mod replay;
 
 pub use event::{

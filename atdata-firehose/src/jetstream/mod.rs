@@ -1,0 +1,20 @@
+//! Jetstream: the JSON view of the firehose that `bluesky-social/jetstream` serves.
+//!
+//! - [`JetstreamEvent`]: the v1 events, typed (serde).
+//! - [`Converter`]: `subscribeRepos` events to v1 events, so a Jetstream consumer can run
+//!   against any PDS or relay.
+//! - [`subscribe`]: a v1 client (`/subscribe`) with filters, zstd compression, run-time
+//!   `options_update`, and reconnection that resumes without loss or duplicates.
+
+pub mod client;
+pub mod convert;
+pub mod event;
+pub mod zstd_dict;
+
+pub use client::{
+    subscribe, ClientConfig, Item, OptionsError, SubscribeOptions, Subscription,
+    MAX_WANTED_COLLECTIONS, MAX_WANTED_DIDS,
+};
+pub use convert::{system_time_us, Converter};
+pub use event::{Account, Commit, Identity, JetstreamEvent, Kind, Operation};
+pub use zstd_dict::{DecompressError, Decompressor, V1_DICTIONARY};
