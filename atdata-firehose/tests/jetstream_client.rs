@@ -4,6 +4,8 @@
 //! duplicates.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+// The handshake callback's signature is tungstenite's.
+#![allow(clippy::result_large_err)]
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
