@@ -417,3 +417,56 @@ fn options_are_validated() {
     let update: serde_json::Value = serde_json::from_str(&hello.options_update()).unwrap();
     assert_eq!(update["payload"]["wantedDids"][0], "did:plc:abc");
 }
+
+#[tokio::test]
+async fn an_unreachable_server_is_retried_with_backoff() {
+    // A port nothing listens on: bind one, then free it.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // wss:// also builds the TLS configuration (rustls with ring, webpki roots).
+    let endpoint = format!("wss://127.0.0.1:{port}");
+    let mut subscription = subscribe(&endpoint, SubscribeOptions::new(), config()).unwrap();
+    let mut delays = Vec::new();
+    while delays.len() < 3 {
+        let item = tokio::time::timeout(Duration::from_secs(5), subscription.next())
+            .await
+            .unwrap()
+            .unwrap();
+        match item {
+            Item::Reconnecting { attempt, delay, .. } => {
+                assert_eq!(attempt as usize, delays.len() + 1);
+                delays.push(delay);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // 10 ms, 20 ms, then capped at 50 ms, each with up to a quarter of jitter.
+    assert!(delays[0] >= Duration::from_millis(10) && delays[0] < Duration::from_millis(13));
+    assert!(delays[1] >= Duration::from_millis(20) && delays[1] < Duration::from_millis(25));
+    assert!(delays[2] >= Duration::from_millis(40) && delays[2] < Duration::from_millis(63));
+}
+
+#[test]
+fn compressed_messages_round_trip_with_the_v1_dictionary_and_a_limit() {
+    use atdata_firehose::jetstream::{DecompressError, Decompressor};
+    let (_, line) = &events()[1];
+    let mut compressor = zstd::bulk::Compressor::with_dictionary(3, V1_DICTIONARY).unwrap();
+    let compressed = compressor.compress(line.as_bytes()).unwrap();
+    assert!(
+        compressed.len() < line.len() / 2,
+        "{} of {}",
+        compressed.len(),
+        line.len()
+    );
+    let back = Decompressor::v1(1 << 20).decompress(&compressed).unwrap();
+    assert_eq!(back, line.as_bytes());
+    assert!(matches!(
+        Decompressor::v1(100).decompress(&compressed),
+        Err(DecompressError::TooLarge { limit: 100 })
+    ));
+    assert!(Decompressor::v1(1 << 20).decompress(b"not zstd").is_err());
+}

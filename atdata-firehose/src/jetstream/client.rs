@@ -11,6 +11,7 @@ use std::time::Duration;
 use futures_util::{SinkExt as _, StreamExt as _};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::jetstream::convert::system_time_us;
@@ -355,6 +356,22 @@ enum End {
     Lost(String, bool),
 }
 
+/// The TLS configuration for `wss://`: rustls with the ring provider and the webpki roots.
+fn tls_connector() -> Result<tokio_tungstenite::Connector, String> {
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(tokio_tungstenite::Connector::Rustls(std::sync::Arc::new(
+        config,
+    )))
+}
+
 async fn run(
     endpoint: String,
     mut options: SubscribeOptions,
@@ -363,6 +380,13 @@ async fn run(
     mut control: mpsc::Receiver<SubscribeOptions>,
 ) {
     let decompressor = Decompressor::v1(config.max_message);
+    let tls = match tls_connector() {
+        Ok(tls) => tls,
+        Err(error) => {
+            let _ = items.send(Item::Invalid { error }).await;
+            return;
+        }
+    };
     let rewind_us = i64::try_from(config.rewind.as_micros()).unwrap_or(i64::MAX);
     let mut last: Option<(i64, i64)> = None; // (position, time_us) of the last delivered event
     let mut attempt: u32 = 0;
@@ -389,6 +413,7 @@ async fn run(
             control: &mut control,
             last: &mut last,
             max_message: config.max_message,
+            tls: &tls,
         };
         let (error, delivered) = match connection.run(&url).await {
             End::Stop => return,
@@ -454,12 +479,22 @@ struct Connection<'a> {
     control: &'a mut mpsc::Receiver<SubscribeOptions>,
     last: &'a mut Option<(i64, i64)>,
     max_message: usize,
+    tls: &'a tokio_tungstenite::Connector,
 }
 
 impl Connection<'_> {
     async fn run(&mut self, url: &str) -> End {
         let mut delivered = false;
-        let stream = match tokio_tungstenite::connect_async(url).await {
+        let websocket = WebSocketConfig::default()
+            .max_message_size(Some(self.max_message))
+            .max_frame_size(Some(self.max_message));
+        let connect = tokio_tungstenite::connect_async_tls_with_config(
+            url,
+            Some(websocket),
+            true,
+            Some(self.tls.clone()),
+        );
+        let stream = match connect.await {
             Ok((stream, _response)) => stream,
             Err(e) => return End::Lost(format!("connect: {e}"), false),
         };
