@@ -62,6 +62,9 @@ pub enum OptionsError {
     /// The endpoint is not a `ws://` or `wss://` URL.
     #[error("endpoint {0:?} is not a ws:// or wss:// URL")]
     BadEndpoint(String),
+    /// A v2 event kind other than `commit`, `identity`, `account` and `sync`.
+    #[error("kind {0:?} is not one of commit, identity, account, sync")]
+    BadKind(String),
     /// The subscription has ended.
     #[error("the subscription has ended")]
     Closed,
@@ -229,7 +232,7 @@ fn collection_ok(collection: &str) -> bool {
 }
 
 /// Percent-encodes a query value, keeping the characters NSIDs and DIDs use.
-fn query_escape(value: &str) -> String {
+pub(crate) fn query_escape(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b':' | b'*') {

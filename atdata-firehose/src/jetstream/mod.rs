@@ -5,10 +5,12 @@
 //!   against any PDS or relay.
 //! - [`subscribe`]: a v1 client (`/subscribe`) with filters, zstd compression, run-time
 //!   `options_update`, and reconnection that resumes without loss or duplicates.
+//! - [`v2`]: `network.bsky.jetstream.subscribeEvents` frames (`xrpc.v1.json`) and URLs.
 
 pub mod client;
 pub mod convert;
 pub mod event;
+pub mod v2;
 pub mod zstd_dict;
 
 pub use client::{
