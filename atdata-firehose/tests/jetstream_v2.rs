@@ -1,6 +1,17 @@
 //! Jetstream v2 (`network.bsky.jetstream.subscribeEvents`) frames and URLs.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+// The handshake callback's signature is tungstenite's.
+#![allow(clippy::result_large_err)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::{SinkExt as _, StreamExt as _};
+use tokio::net::TcpListener;
+use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
 
 use atdata_firehose::jetstream::v2::{self, dictionary_id, parse_frame, Event, Frame};
 use atdata_firehose::jetstream::{JetstreamEvent, Kind, Operation, OptionsError};
@@ -145,4 +156,139 @@ fn urls_and_the_dictionary_id() {
         Err(OptionsError::BadKind("label".into()))
     );
     assert_eq!(dictionary_id(b"raw content dictionary"), None);
+}
+
+/// A v2 server on 127.0.0.1 serving [`v2_frames`]: honours `cursor` (seq, inclusive), `kinds`
+/// and `zstdDictionary`; on the first connection it sends `ConsumerTooSlow` after
+/// `error_after` events and closes. Returns the endpoint and the URLs asked for.
+async fn v2_server(error_after: usize) -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("ws://{}", listener.local_addr().unwrap());
+    let urls = Arc::new(Mutex::new(Vec::new()));
+    let seen = urls.clone();
+    let frames = Arc::new(v2_frames());
+    let dictionary = Arc::new(corpus("subscribe_events_20260811.zdict"));
+    tokio::spawn(async move {
+        let mut first = true;
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (seen, frames, dictionary) = (seen.clone(), frames.clone(), dictionary.clone());
+            let this_first = std::mem::replace(&mut first, false);
+            tokio::spawn(async move {
+                let mut uri = String::new();
+                let callback = |request: &Request, mut response: Response| {
+                    uri = request.uri().to_string();
+                    let offered = request.headers().get("Sec-WebSocket-Protocol");
+                    assert_eq!(offered.unwrap(), v2::SUBPROTOCOL);
+                    response.headers_mut().insert(
+                        "Sec-WebSocket-Protocol",
+                        HeaderValue::from_static(v2::SUBPROTOCOL),
+                    );
+                    Ok(response)
+                };
+                let mut ws = tokio_tungstenite::accept_hdr_async(tcp, callback)
+                    .await
+                    .unwrap();
+                seen.lock().unwrap().push(uri.clone());
+                let query = uri.split_once('?').map_or("", |(_, q)| q);
+                let (mut cursor, mut kinds, mut compress) = (1, Vec::new(), false);
+                for (key, value) in query.split('&').filter_map(|p| p.split_once('=')) {
+                    match key {
+                        "cursor" => cursor = value.parse().unwrap(),
+                        "kinds" => kinds.push(value.to_owned()),
+                        "zstdDictionary" => {
+                            assert_eq!(value, "20260811");
+                            compress = true;
+                        }
+                        other => panic!("{other}"),
+                    }
+                }
+                let mut compressor =
+                    zstd::bulk::Compressor::with_dictionary(3, &dictionary).unwrap();
+                let mut sent = 0;
+                for (i, (event, frame)) in frames.iter().enumerate() {
+                    let seq = i as i64 + 1;
+                    let kind = format!("{:?}", event.kind).to_lowercase();
+                    if seq < cursor || !(kinds.is_empty() || kinds.contains(&kind)) {
+                        continue;
+                    }
+                    let message = if compress {
+                        Message::binary(compressor.compress(frame.as_bytes()).unwrap())
+                    } else {
+                        Message::text(frame.clone())
+                    };
+                    ws.send(message).await.unwrap();
+                    sent += 1;
+                    if this_first && sent == error_after {
+                        let error = r#"{"$type":"error","error":"ConsumerTooSlow"}"#;
+                        ws.send(Message::text(error)).await.unwrap();
+                        let _ = ws.close(None).await;
+                        return;
+                    }
+                }
+                while let Some(Ok(_)) = ws.next().await {}
+            });
+        }
+    });
+    (endpoint, urls)
+}
+
+fn fast() -> atdata_firehose::jetstream::ClientConfig {
+    let mut config = atdata_firehose::jetstream::ClientConfig::default();
+    config.backoff_min = Duration::from_millis(10);
+    config.channel_capacity = 8;
+    config
+}
+
+#[tokio::test]
+async fn the_v2_client_resumes_by_seq_after_an_error_frame_compressed() {
+    let (endpoint, urls) = v2_server(40).await;
+    let dictionary = corpus("subscribe_events_20260811.zdict");
+    let mut subscription =
+        v2::subscribe(&endpoint, v2::Options::default(), Some(&dictionary), fast()).unwrap();
+    let (mut seqs, mut errors, mut reconnects) = (Vec::new(), 0, 0);
+    while seqs.len() < 152 {
+        let item = tokio::time::timeout(Duration::from_secs(5), subscription.next())
+            .await
+            .unwrap_or_else(|_| panic!("timed out after {} events", seqs.len()))
+            .unwrap();
+        match item {
+            v2::Item::Event(event) => seqs.push(event.seq().unwrap()),
+            v2::Item::ServerError { error, .. } => {
+                assert_eq!(error, "ConsumerTooSlow");
+                errors += 1;
+            }
+            v2::Item::Reconnecting { .. } => reconnects += 1,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(seqs, (1..=152).collect::<Vec<i64>>());
+    assert_eq!((errors, reconnects), (1, 1));
+    let extra = tokio::time::timeout(Duration::from_millis(200), subscription.next()).await;
+    assert!(extra.is_err(), "{extra:?}");
+    let urls = urls.lock().unwrap().clone();
+    assert!(urls[1].contains("cursor=40"), "{urls:?}");
+    assert!(urls[0].contains("zstdDictionary=20260811"), "{urls:?}");
+}
+
+#[tokio::test]
+async fn the_v2_client_filters_by_kind() {
+    let (endpoint, _) = v2_server(usize::MAX).await;
+    let mut options = v2::Options::default();
+    options.kinds = vec!["identity".into(), "account".into()];
+    let mut subscription = v2::subscribe(&endpoint, options, None, fast()).unwrap();
+    for want in ["identity", "account"] {
+        let item = tokio::time::timeout(Duration::from_secs(5), subscription.next())
+            .await
+            .unwrap()
+            .unwrap();
+        match (item, want) {
+            (v2::Item::Event(event), "identity") => {
+                assert!(matches!(*event, Event::Identity(_)))
+            }
+            (v2::Item::Event(event), "account") => assert!(matches!(*event, Event::Account(_))),
+            (other, _) => panic!("{other:?}"),
+        }
+    }
+    let wrong = v2::subscribe(&endpoint, v2::Options::default(), Some(b"raw"), fast());
+    assert!(matches!(wrong, Err(v2::SubscribeError::Dictionary { .. })));
 }

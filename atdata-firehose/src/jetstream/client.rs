@@ -360,7 +360,7 @@ enum End {
 }
 
 /// The TLS configuration for `wss://`: rustls with the ring provider and the webpki roots.
-fn tls_connector() -> Result<tokio_tungstenite::Connector, String> {
+pub(crate) fn tls_connector() -> Result<tokio_tungstenite::Connector, String> {
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
     let roots = rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
@@ -453,7 +453,7 @@ async fn run(
 
 /// The delay before attempt `attempt` (1-based): doubling from the minimum, capped, with up to
 /// a quarter of jitter.
-fn backoff(config: &ClientConfig, attempt: u32) -> Duration {
+pub(crate) fn backoff(config: &ClientConfig, attempt: u32) -> Duration {
     let shift = attempt.saturating_sub(1).min(20);
     let base = config
         .backoff_min

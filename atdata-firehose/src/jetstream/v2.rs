@@ -348,3 +348,221 @@ pub fn dictionary_id(dictionary: &[u8]) -> Option<u32> {
     let id = dictionary.get(4..8)?;
     Some(u32::from_le_bytes([id[0], id[1], id[2], id[3]]))
 }
+
+/// What a v2 [`Subscription`] yields.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Item {
+    /// An event (or `#info` notice), in `seq` order, never one delivered before.
+    Event(Box<Event>),
+    /// An error frame; the server closed the connection after it. After `FutureCursor` the
+    /// subscription ends; after any other the client reconnects.
+    ServerError {
+        /// The error name.
+        error: String,
+        /// The message, when sent.
+        message: Option<String>,
+    },
+    /// The connection was lost (or could not be made); the client retries after `delay`.
+    Reconnecting {
+        /// Why.
+        error: String,
+        /// Failed attempts in a row.
+        attempt: u32,
+        /// The wait before the next attempt.
+        delay: std::time::Duration,
+    },
+    /// A frame that could not be read (skipped).
+    Invalid {
+        /// Why.
+        error: String,
+    },
+}
+
+/// Why a v2 subscription could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SubscribeError {
+    /// The options were refused.
+    #[error(transparent)]
+    Options(#[from] crate::jetstream::OptionsError),
+    /// `zstd_dictionary` names a dictionary other than the one given (or none was given).
+    #[error("zstdDictionary {asked:?} but the dictionary given has ID {given:?}")]
+    Dictionary {
+        /// The ID asked for.
+        asked: Option<u32>,
+        /// The given dictionary's ID.
+        given: Option<u32>,
+    },
+}
+
+/// A running v2 subscription. Dropping it closes the connection.
+#[derive(Debug)]
+pub struct Subscription {
+    items: tokio::sync::mpsc::Receiver<Item>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Subscription {
+    /// The next item; `None` once the subscription has ended.
+    pub async fn next(&mut self) -> Option<Item> {
+        self.items.recv().await
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Subscribes to `network.bsky.jetstream.subscribeEvents` at `endpoint` (`wss://host`),
+/// offering the `xrpc.v1.json` subprotocol. With `dictionary` (from `getZstdDictionary`) the
+/// stream is compressed: `options.zstd_dictionary` is set to its ID. On reconnection the
+/// client resumes from the last delivered `seq` (the cursor is inclusive) and drops what it
+/// already delivered. Must be called within a Tokio runtime.
+pub fn subscribe(
+    endpoint: &str,
+    mut options: Options,
+    dictionary: Option<&[u8]>,
+    config: crate::jetstream::ClientConfig,
+) -> Result<Subscription, SubscribeError> {
+    let given = dictionary.and_then(dictionary_id);
+    match (options.zstd_dictionary, dictionary) {
+        (None, None) => {}
+        (None, Some(_)) if given.is_some() => options.zstd_dictionary = given,
+        (Some(asked), Some(_)) if given == Some(asked) => {}
+        (asked, _) => return Err(SubscribeError::Dictionary { asked, given }),
+    }
+    options.url(endpoint)?;
+    let decompressor =
+        dictionary.map(|d| crate::jetstream::Decompressor::with_dictionary(d, config.max_message));
+    let (tx, items) = tokio::sync::mpsc::channel(config.channel_capacity.max(1));
+    let task = tokio::spawn(run(endpoint.to_owned(), options, decompressor, config, tx));
+    Ok(Subscription { items, task })
+}
+
+async fn run(
+    endpoint: String,
+    options: Options,
+    decompressor: Option<crate::jetstream::Decompressor>,
+    config: crate::jetstream::ClientConfig,
+    items: tokio::sync::mpsc::Sender<Item>,
+) {
+    use futures_util::StreamExt as _;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let tls = match crate::jetstream::client::tls_connector() {
+        Ok(tls) => tls,
+        Err(error) => {
+            let _ = items.send(Item::Invalid { error }).await;
+            return;
+        }
+    };
+    let mut last_seq: Option<i64> = None;
+    let mut attempt: u32 = 0;
+    loop {
+        let mut asked = options.clone();
+        if last_seq.is_some() {
+            asked.cursor = last_seq;
+        }
+        let request = asked
+            .url(&endpoint)
+            .map_err(|e| e.to_string())
+            .and_then(|url| url.into_client_request().map_err(|e| e.to_string()));
+        let mut request = match request {
+            Ok(request) => request,
+            Err(error) => {
+                let _ = items.send(Item::Invalid { error }).await;
+                return;
+            }
+        };
+        request.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            tokio_tungstenite::tungstenite::http::HeaderValue::from_static(SUBPROTOCOL),
+        );
+        let websocket = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+            .max_message_size(Some(config.max_message))
+            .max_frame_size(Some(config.max_message));
+        let connect = tokio_tungstenite::connect_async_tls_with_config(
+            request,
+            Some(websocket),
+            true,
+            Some(tls.clone()),
+        );
+        let mut delivered = false;
+        let error = match connect.await {
+            Err(e) => format!("connect: {e}"),
+            Ok((mut stream, _)) => loop {
+                let message = match stream.next().await {
+                    None => break "the server closed the connection".to_owned(),
+                    Some(Err(e)) => break e.to_string(),
+                    Some(Ok(message)) => message,
+                };
+                let bytes: Vec<u8> = match message {
+                    Message::Text(text) => text.as_bytes().to_vec(),
+                    Message::Binary(bytes) => match &decompressor {
+                        Some(d) => match d.decompress(&bytes) {
+                            Ok(json) => json,
+                            Err(e) => {
+                                let error = e.to_string();
+                                if items.send(Item::Invalid { error }).await.is_err() {
+                                    return;
+                                }
+                                continue;
+                            }
+                        },
+                        None => bytes.to_vec(),
+                    },
+                    Message::Close(_) => break "the server closed the connection".to_owned(),
+                    _ => continue,
+                };
+                let item = match parse_frame(&bytes) {
+                    Err(e) => Item::Invalid {
+                        error: e.to_string(),
+                    },
+                    Ok(Frame::Error { error, message }) => {
+                        let fatal = error == "FutureCursor";
+                        let item = Item::ServerError {
+                            error: error.clone(),
+                            message,
+                        };
+                        if items.send(item).await.is_err() || fatal {
+                            return;
+                        }
+                        break format!("error frame {error}");
+                    }
+                    Ok(Frame::Message(event)) => {
+                        if let Some(seq) = event.seq() {
+                            if last_seq.is_some_and(|last| seq <= last) {
+                                continue;
+                            }
+                            last_seq = Some(seq);
+                            delivered = true;
+                        }
+                        Item::Event(Box::new(event))
+                    }
+                };
+                if items.send(item).await.is_err() {
+                    return;
+                }
+            },
+        };
+        attempt = if delivered {
+            1
+        } else {
+            attempt.saturating_add(1)
+        };
+        let delay = crate::jetstream::client::backoff(&config, attempt);
+        let notice = Item::Reconnecting {
+            error,
+            attempt,
+            delay,
+        };
+        if items.send(notice).await.is_err() {
+            return;
+        }
+        tokio::time::sleep(delay).await;
+    }
+}
