@@ -19,24 +19,29 @@ use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::Message;
 
-/// Production's events in the order a server sends them (by `time_us`), with their lines.
+/// Production's events in the order a server replays them (by `time_us`), with their lines.
 fn events() -> Vec<(JetstreamEvent, String)> {
+    let mut events = live_events();
+    events.sort_by_key(|(e, _)| e.time_us);
+    events
+}
+
+/// Production's events in the order production served them live: upstream `seq` order, with
+/// `time_us` out of order.
+fn live_events() -> Vec<(JetstreamEvent, String)> {
     let path = format!(
         "{}/../testdata/corpus/jetstream/expected_v1.jsonl",
         env!("CARGO_MANIFEST_DIR")
     );
     let text = std::fs::read_to_string(path).unwrap();
-    let mut events: Vec<_> = text
-        .lines()
+    text.lines()
         .map(|line| {
             (
                 JetstreamEvent::from_slice(line.as_bytes()).unwrap(),
                 line.to_owned(),
             )
         })
-        .collect();
-    events.sort_by_key(|(e, _)| e.time_us);
-    events
+        .collect()
 }
 
 /// A connection's filters, as the server reads them.
@@ -84,6 +89,8 @@ struct Scenario {
     /// Add the `cursor` sequence number newer servers send (the event's index), and stamp
     /// every event with the same `time_us`, so only `cursor` tells them apart.
     with_seq: bool,
+    /// Without a cursor, send in production's live order (not by `time_us`).
+    live_order: bool,
 }
 
 /// A Jetstream v1 server on 127.0.0.1; returns its endpoint and the URLs clients asked for.
@@ -101,6 +108,7 @@ async fn server(scenario: Scenario) -> (String, Arc<Mutex<Vec<String>>>) {
         }
     }
     let events = Arc::new(events);
+    let live = Arc::new(live_events());
     tokio::spawn(async move {
         let mut connection = 0;
         while let Ok((tcp, _)) = listener.accept().await {
@@ -108,6 +116,7 @@ async fn server(scenario: Scenario) -> (String, Arc<Mutex<Vec<String>>>) {
             connection += 1;
             let seen = seen.clone();
             let events = events.clone();
+            let live = live.clone();
             tokio::spawn(async move {
                 let mut uri = String::new();
                 let callback = |request: &Request, response: Response| {
@@ -118,7 +127,9 @@ async fn server(scenario: Scenario) -> (String, Arc<Mutex<Vec<String>>>) {
                     .await
                     .unwrap();
                 seen.lock().unwrap().push(uri.clone());
-                serve(ws, &uri, &events, first, scenario).await;
+                let live_now = scenario.live_order && !uri.contains("cursor=");
+                let events = if live_now { &live } else { &events };
+                serve(ws, &uri, events, first, scenario).await;
             });
         }
     });
@@ -262,6 +273,32 @@ async fn resumes_after_a_dropped_connection_without_loss_or_duplicates() {
     assert_eq!(cursor_of(&urls[0]), None);
     // The second connection rewinds three seconds before the last delivered event.
     assert_eq!(cursor_of(&urls[1]), Some(want[59].time_us - 3_000_000));
+}
+
+#[tokio::test]
+async fn resumes_when_the_live_order_is_not_time_order() {
+    let scenario = Scenario {
+        drop_after: Some(88),
+        live_order: true,
+        ..Scenario::default()
+    };
+    let (endpoint, urls) = server(scenario).await;
+    let mut subscription = subscribe(&endpoint, SubscribeOptions::new(), config()).unwrap();
+    let (got, reconnects) = take(&mut subscription, 152).await;
+    assert_eq!(reconnects, 1);
+    // The first 88 as served live, then the rest in replay order, each once.
+    let live: Vec<JetstreamEvent> = live_events().into_iter().map(|(e, _)| e).collect();
+    assert_eq!(got[..88], live[..88]);
+    let mut got_stamps: Vec<i64> = got.iter().map(|e| e.time_us).collect();
+    let mut want_stamps: Vec<i64> = live.iter().map(|e| e.time_us).collect();
+    got_stamps.sort_unstable();
+    want_stamps.sort_unstable();
+    assert_eq!(got_stamps, want_stamps);
+    // Some of those after the drop are older than the latest delivered before it: a
+    // "newer than the last" rule would have lost them.
+    let latest = live[..88].iter().map(|e| e.time_us).max().unwrap();
+    assert!(got[88..].iter().any(|e| e.time_us < latest));
+    assert_eq!(urls.lock().unwrap().len(), 2);
 }
 
 #[tokio::test]

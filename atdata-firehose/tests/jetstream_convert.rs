@@ -80,6 +80,11 @@ fn converts_production_frames_to_the_events_jetstream_served() {
         ),
         (150, 1, 1)
     );
+    // Records read back typed, and by `$type` alone.
+    let like = got[0].commit.as_ref().unwrap();
+    assert_eq!(like.record_type().as_deref(), Some("app.bsky.feed.like"));
+    let value: atdata_core::Value = like.record_as().unwrap().unwrap();
+    assert!(value.get("subject").and_then(|s| s.get("cid")).is_some());
     // Stamps strictly increase, so they work as a cursor.
     assert!(got.windows(2).all(|w| w[0].time_us < w[1].time_us));
 }

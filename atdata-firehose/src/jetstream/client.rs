@@ -1,10 +1,14 @@
 //! A Jetstream v1 client: `GET /subscribe` over WebSocket, with reconnection.
 //!
 //! On a lost connection the client reconnects with exponential backoff, asking for events from
-//! a little before the last one it delivered ([`ClientConfig::rewind`]), and drops what it has
-//! already delivered: an event whose position ([`JetstreamEvent::position`]: the server's
-//! `cursor` when sent, else `time_us`) is not past the last delivered one. This relies on the
-//! server sending each connection's events in increasing `time_us`, as Jetstream does.
+//! [`ClientConfig::rewind`] before the latest `time_us` it delivered, and drops what it has
+//! already delivered. Jetstream's live stream is not in `time_us` order (production's is in
+//! upstream `seq` order, its stamps up to a few hundred milliseconds out of order) while its
+//! replay is, so "drop what is not past the last one" would lose events. Instead the client
+//! remembers the events it delivered within twice the rewind of the latest (by
+//! [`JetstreamEvent::position`], the server's `cursor` when sent, else `time_us`, with the
+//! DID and record path) and drops exactly those; on a resumed connection it also drops events
+//! older than the cursor it asked for.
 
 use std::time::Duration;
 
@@ -277,7 +281,7 @@ impl Default for ClientConfig {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Item {
-    /// An event, in order, never one delivered before.
+    /// An event, in the order the server sent it, never one delivered before.
     Event(Box<JetstreamEvent>),
     /// The connection was lost (or could not be made); the client retries after `delay`.
     Reconnecting {
@@ -391,13 +395,14 @@ async fn run(
         }
     };
     let rewind_us = i64::try_from(config.rewind.as_micros()).unwrap_or(i64::MAX);
-    let mut last: Option<(i64, i64)> = None; // (position, time_us) of the last delivered event
+    let mut seen = Delivered::new(rewind_us.saturating_mul(2));
     let mut attempt: u32 = 0;
     loop {
         let mut asked = options.clone();
-        if let Some((_, time_us)) = last {
-            asked.cursor = Some(time_us.saturating_sub(rewind_us));
+        if let Some(latest) = seen.latest {
+            asked.cursor = Some(latest.saturating_sub(rewind_us));
         }
+        seen.floor = asked.cursor;
         let url = match asked.url(&endpoint) {
             Ok(url) => url,
             Err(e) => {
@@ -414,7 +419,7 @@ async fn run(
             decompressor: &decompressor,
             items: &items,
             control: &mut control,
-            last: &mut last,
+            seen: &mut seen,
             max_message: config.max_message,
             tls: &tls,
         };
@@ -480,7 +485,7 @@ struct Connection<'a> {
     decompressor: &'a Decompressor,
     items: &'a mpsc::Sender<Item>,
     control: &'a mut mpsc::Receiver<SubscribeOptions>,
-    last: &'a mut Option<(i64, i64)>,
+    seen: &'a mut Delivered,
     max_message: usize,
     tls: &'a tokio_tungstenite::Connector,
 }
@@ -563,18 +568,15 @@ impl Connection<'_> {
             Ok(event) => event,
             Err(e) => return self.invalid(e.to_string()).await,
         };
-        let position = event.position();
-        if let Some((last, _)) = *self.last {
-            if position <= last {
-                return Ok(false);
-            }
-        }
+        let Some(key) = self.seen.admit(&event) else {
+            return Ok(false);
+        };
         let time_us = event.time_us;
         self.items
             .send(Item::Event(Box::new(event)))
             .await
             .map_err(|_| ())?;
-        *self.last = Some((position, time_us));
+        self.seen.record(time_us, key);
         Ok(true)
     }
 
@@ -584,5 +586,65 @@ impl Connection<'_> {
             .await
             .map(|()| false)
             .map_err(|_| ())
+    }
+}
+
+/// The events delivered recently, to drop them when a resumed connection sends them again.
+struct Delivered {
+    /// The latest `time_us` delivered.
+    latest: Option<i64>,
+    /// Events older than this (the cursor the connection asked for) are not new.
+    floor: Option<i64>,
+    /// How far behind `latest` to remember.
+    window: i64,
+    keys: std::collections::HashSet<u64>,
+    order: std::collections::VecDeque<(i64, u64)>,
+}
+
+impl Delivered {
+    fn new(window: i64) -> Delivered {
+        Delivered {
+            latest: None,
+            floor: None,
+            window,
+            keys: std::collections::HashSet::new(),
+            order: std::collections::VecDeque::new(),
+        }
+    }
+
+    /// The event's key if it has not been delivered, `None` if it has (or is older than the
+    /// floor).
+    fn admit(&self, event: &JetstreamEvent) -> Option<u64> {
+        use std::hash::{Hash as _, Hasher as _};
+        if self.floor.is_some_and(|floor| event.time_us < floor) {
+            return None;
+        }
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        event.position().hash(&mut hasher);
+        event.did.hash(&mut hasher);
+        event.kind.hash(&mut hasher);
+        if let Some(commit) = &event.commit {
+            commit.rev.hash(&mut hasher);
+            commit.collection.hash(&mut hasher);
+            commit.rkey.hash(&mut hasher);
+        }
+        let key = hasher.finish();
+        (!self.keys.contains(&key)).then_some(key)
+    }
+
+    /// Notes a delivered event, forgetting those too old to come again.
+    fn record(&mut self, time_us: i64, key: u64) {
+        self.keys.insert(key);
+        self.order.push_back((time_us, key));
+        let latest = self.latest.map_or(time_us, |l| l.max(time_us));
+        self.latest = Some(latest);
+        let horizon = latest.saturating_sub(self.window);
+        while let Some(&(t, k)) = self.order.front() {
+            if t >= horizon {
+                break;
+            }
+            self.order.pop_front();
+            self.keys.remove(&k);
+        }
     }
 }

@@ -180,8 +180,7 @@ fn record_json(did: &str, path: &str, block: Option<&[u8]>) -> Option<Box<RawVal
     };
     let rendered = atdata_core::cbor::decode_ref(block)
         .map_err(|e| e.to_string())
-        .and_then(|value| serde_json::to_string(&value).map_err(|e| e.to_string()))
-        .and_then(|json| RawValue::from_string(json).map_err(|e| e.to_string()));
+        .and_then(|value| serde_json::value::to_raw_value(&value).map_err(|e| e.to_string()));
     match rendered {
         Ok(raw) => Some(raw),
         Err(error) => {
