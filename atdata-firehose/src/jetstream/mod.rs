@@ -5,7 +5,35 @@
 //!   against any PDS or relay.
 //! - [`subscribe`]: a v1 client (`/subscribe`) with filters, zstd compression, run-time
 //!   `options_update`, and reconnection that resumes without loss or duplicates.
-//! - [`v2`]: `network.bsky.jetstream.subscribeEvents` frames (`xrpc.v1.json`) and URLs.
+//! - [`v2`]: `network.bsky.jetstream.subscribeEvents` (`xrpc.v1.json` frames, typed events,
+//!   error frames) with its own reconnecting client.
+//!
+//! ```no_run
+//! use atdata_firehose::jetstream::{subscribe, ClientConfig, Item, SubscribeOptions};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let options = SubscribeOptions::new()
+//!     .collections(["app.bsky.feed.post"])
+//!     .compress(true);
+//! let mut events = subscribe(
+//!     "wss://jetstream1.us-east.bsky.network",
+//!     options,
+//!     ClientConfig::default(),
+//! )?;
+//! while let Some(item) = events.next().await {
+//!     match item {
+//!         Item::Event(event) => {
+//!             if let Some(commit) = &event.commit {
+//!                 println!("{} {} {}", event.did, commit.operation.as_str(), commit.rkey);
+//!             }
+//!         }
+//!         Item::Reconnecting { error, delay, .. } => eprintln!("{error}; again in {delay:?}"),
+//!         other => eprintln!("{other:?}"),
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod client;
 pub mod convert;
