@@ -9,8 +9,8 @@ use atdata_api::com::atproto::sync::subscribe_repos::{
 use atdata_core::car::CarReader;
 use atdata_core::cid::{Cid, CidMap};
 use atdata_core::syntax::Did;
-use atdata_core::xrpc::XrpcSubscription as _;
 use atdata_core::ValueRef;
+use atdata_core::xrpc::XrpcSubscription as _;
 
 use crate::frame::{split, Frame, FrameError, Limits, StreamError};
 

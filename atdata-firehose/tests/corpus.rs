@@ -45,10 +45,7 @@ fn tally(bytes: &[u8], order: LengthOrder) -> BTreeMap<&'static str, usize> {
 
 #[test]
 fn the_reference_pds_recording_decodes() {
-    let counts = tally(
-        &corpus("firehose/pds-frames.bin.zst"),
-        LengthOrder::BigEndian,
-    );
+    let counts = tally(&corpus("firehose/pds-frames.bin.zst"), LengthOrder::BigEndian);
     println!("pds-frames.bin: {counts:?}");
     let events: usize = ["commit", "sync", "identity", "account", "info"]
         .iter()
@@ -59,10 +56,7 @@ fn the_reference_pds_recording_decodes() {
 
 #[test]
 fn production_relay_frames_decode() {
-    let counts = tally(
-        &corpus("jetstream/frames.bin.zst"),
-        LengthOrder::LittleEndian,
-    );
+    let counts = tally(&corpus("jetstream/frames.bin.zst"), LengthOrder::LittleEndian);
     println!("jetstream frames: {counts:?}");
     assert_eq!(counts["commit"], 148);
     assert_eq!(counts["identity"], 1);
