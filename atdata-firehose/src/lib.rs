@@ -5,6 +5,7 @@
 
 pub mod event;
 pub mod frame;
+pub mod jetstream;
 mod json;
 pub mod replay;
 pub mod subscribe;
