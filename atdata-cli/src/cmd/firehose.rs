@@ -50,6 +50,24 @@ pub struct TailArgs {
     /// Reconnect when nothing arrived for this many seconds.
     #[arg(long, default_value_t = 60)]
     stall_seconds: u64,
+    /// How events are printed.
+    #[arg(long, value_enum, default_value_t = TailFormat::Json)]
+    format: TailFormat,
+}
+
+/// What `tail` prints.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum TailFormat {
+    /// `{"seq","kind","repo",…}` lines.
+    Json,
+    /// Jetstream v1 events, one per operation.
+    Jetstream,
+}
+
+fn jetstream_line(event: &atdata_firehose::jetstream::JetstreamEvent) -> Result<String, Failure> {
+    event
+        .to_json()
+        .map_err(|e| Failure::Invalid(format!("a Jetstream event that does not render: {e}")))
 }
 
 /// What `replay` prints.
@@ -60,6 +78,9 @@ pub enum ReplayFormat {
     Stats,
     /// One JSON line per event (invalid events go to stderr).
     Json,
+    /// One Jetstream v1 event per line, as Jetstream would serve the same events (`time_us`
+    /// is this machine's clock, as Jetstream's is its own).
+    Jetstream,
 }
 
 /// Length-prefix byte order.
@@ -102,6 +123,7 @@ fn replay(
 
     let started = Instant::now();
     let mut stats = Stats::default();
+    let mut converter = atdata_firehose::jetstream::Converter::new();
     for frame in &frames {
         stats.frames += 1;
         stats.bytes += frame.len();
@@ -122,8 +144,14 @@ fn replay(
                         }
                     }
                 }
-                if let ReplayFormat::Json = format {
-                    out.line(&event.to_json().to_string())?;
+                match format {
+                    ReplayFormat::Json => out.line(&event.to_json().to_string())?,
+                    ReplayFormat::Jetstream => {
+                        for converted in converter.convert(&event) {
+                            out.line(&jetstream_line(&converted)?)?;
+                        }
+                    }
+                    ReplayFormat::Stats => {}
                 }
             }
             Decoded::Invalid(invalid) => {
@@ -232,16 +260,32 @@ fn tail(args: &TailArgs, out: &Output) -> Result<(), Failure> {
         .blocking()
         .map_err(|e| Failure::Unreadable(format!("{}: {e}", args.host)))?;
     let mut printed = 0usize;
+    let mut converter = atdata_firehose::jetstream::Converter::new();
     for item in events {
         let item = item.map_err(|e| Failure::Unreadable(format!("{}: {e}", args.host)))?;
         match item {
-            Item::Event(event) => {
-                if let Some(json) = filtered(&event, &args.collections) {
-                    out.line(&json.to_string())?;
-                    out.flush()?;
-                    printed += 1;
+            Item::Event(event) => match args.format {
+                TailFormat::Json => {
+                    if let Some(json) = filtered(&event, &args.collections) {
+                        out.line(&json.to_string())?;
+                        out.flush()?;
+                        printed += 1;
+                    }
                 }
-            }
+                TailFormat::Jetstream => {
+                    for converted in converter.convert(&event) {
+                        let wanted_op = converted.commit.as_ref().is_none_or(|c| {
+                            wanted(&args.collections, &format!("{}/{}", c.collection, c.rkey))
+                        });
+                        if args.collections.is_empty() || (converted.commit.is_some() && wanted_op)
+                        {
+                            out.line(&jetstream_line(&converted)?)?;
+                            printed += 1;
+                        }
+                    }
+                    out.flush()?;
+                }
+            },
             Item::Invalid(invalid) => {
                 let line = serde_json::json!({
                     "seq": invalid.seq,
