@@ -219,6 +219,16 @@ impl<S: std::hash::BuildHasher + Send + Sync> KeySource for HashMap<Did, PublicK
     }
 }
 
+impl<K: KeySource> KeySource for &K {
+    fn verify_commit<'a>(
+        &'a self,
+        did: &'a Did,
+        commit: &'a SignedCommit,
+    ) -> impl Future<Output = Result<(), KeyError>> + Send + 'a {
+        (**self).verify_commit(did, commit)
+    }
+}
+
 impl<K: KeySource> KeySource for std::sync::Arc<K> {
     fn verify_commit<'a>(
         &'a self,

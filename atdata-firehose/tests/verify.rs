@@ -666,3 +666,27 @@ async fn chain_checks() {
     assert!(errors.is_empty());
     assert!(small.accounts() <= 10, "{}", small.accounts());
 }
+
+/// Throughput on the production commits, keys in memory (run with `--ignored` in release).
+#[tokio::test]
+#[ignore = "a timing, meaningful in release only"]
+async fn throughput() {
+    let events: Vec<RepoEvent> = events("corpus/jetstream/frames.bin.zst")
+        .into_iter()
+        .filter(|e| matches!(e, RepoEvent::Commit(_)))
+        .collect();
+    let keys = production_keys();
+    for level in [VerifyLevel::Sig, VerifyLevel::Full] {
+        let rounds = 40;
+        let start = std::time::Instant::now();
+        for _ in 0..rounds {
+            let mut verifier = CommitVerifier::new(&keys, level);
+            for event in &events {
+                verifier.verify(event).await.unwrap();
+            }
+        }
+        let n = rounds * events.len();
+        let per_sec = n as f64 / start.elapsed().as_secs_f64();
+        println!("{level:?}: {n} commits, {per_sec:.0} commits/s");
+    }
+}
