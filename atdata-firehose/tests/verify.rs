@@ -690,3 +690,57 @@ async fn throughput() {
         println!("{level:?}: {n} commits, {per_sec:.0} commits/s");
     }
 }
+
+/// Where the time goes (run with `--ignored` in release).
+#[test]
+#[ignore = "a timing, meaningful in release only"]
+fn throughput_parts() {
+    let commits = production_commits();
+    let keys = production_keys();
+    let rounds = 40;
+    let n = (rounds * commits.len()) as f64;
+    let time = |label: &str, f: &dyn Fn(&CommitEvent)| {
+        let start = std::time::Instant::now();
+        for _ in 0..rounds {
+            for c in &commits {
+                f(c);
+            }
+        }
+        println!(
+            "{label}: {:.1} µs/commit",
+            start.elapsed().as_secs_f64() * 1e6 / n
+        );
+    };
+    time("decode commit block", &|c| {
+        SignedCommit::decode(c.block(&c.commit.commit.0).unwrap()).unwrap();
+    });
+    let signed: HashMap<i64, SignedCommit> = commits
+        .iter()
+        .map(|c| {
+            let s = SignedCommit::decode(c.block(&c.commit.commit.0).unwrap()).unwrap();
+            (c.commit.seq, s)
+        })
+        .collect();
+    time("signature", &|c| {
+        let key = keys.get(&c.commit.repo).unwrap();
+        signed[&c.commit.seq].verify(key).unwrap();
+    });
+    time("load_partial", &|c| {
+        let map: HashMap<Cid, &[u8]> = car_blocks_ref(c);
+        Mst::load_partial(&map, signed[&c.commit.seq].data()).unwrap();
+    });
+    time("block map only", &|c| {
+        let _map: HashMap<Cid, &[u8]> = car_blocks_ref(c);
+    });
+}
+
+fn car_blocks_ref(c: &CommitEvent) -> HashMap<Cid, &[u8]> {
+    CarReader::new(&c.commit.blocks.0)
+        .unwrap()
+        .blocks()
+        .map(|b| {
+            let b = b.unwrap();
+            (b.cid, c.block(&b.cid).unwrap())
+        })
+        .collect()
+}
