@@ -614,44 +614,45 @@ impl<K: KeySource> CommitVerifier<K> {
             },
             other => VerifyError::BadTree(format!("{path}: {other}")),
         };
-        // The new tree holds what each op says; an op undone later must see the same, so
-        // only the last op of a path is checked against the new tree.
-        for (i, op) in event.ops().enumerate() {
-            if event.ops().skip(i + 1).any(|later| later.path == op.path) {
-                continue;
-            }
-            let found = tree.try_get(op.path).map_err(|e| incomplete(op.path, e))?;
-            let expected = match op.action {
-                Action::Create | Action::Update => op.cid,
-                Action::Delete => None,
-            };
-            if found != expected {
-                return Err(VerifyError::OpNotInTree {
-                    path: op.path.to_owned(),
-                    expected,
-                    found,
-                });
-            }
-        }
         // Without `prevData` and `since`, a commit that does not invert to the empty tree is
         // a legacy commit whose `since` was left out, not a first commit.
         let genesis = msg.prev_data.is_none();
         let Some(prev_root) = prev_root else {
-            // Lenient, legacy: nothing to invert to.
+            // Lenient, legacy: nothing to invert to; the new tree must hold what each op says
+            // (for a path changed twice, what the last op says).
+            for (i, op) in event.ops().enumerate() {
+                if event.ops().skip(i + 1).any(|later| later.path == op.path) {
+                    continue;
+                }
+                let found = tree.try_get(op.path).map_err(|e| incomplete(op.path, e))?;
+                let expected = match op.action {
+                    Action::Create | Action::Update => op.cid,
+                    Action::Delete => None,
+                };
+                if found != expected {
+                    return Err(VerifyError::OpNotInTree {
+                        path: op.path.to_owned(),
+                        expected,
+                        found,
+                    });
+                }
+            }
             return Ok(());
         };
-        let ops: Vec<_> = event.ops().collect();
         let incomplete = |path: &str, e: MstError| match e {
             MstError::MissingNode { .. } if genesis => VerifyError::MissingPrevData,
             other => incomplete(path, other),
         };
+        // Undo each op, last first. Each undo also checks the op against the tree: the path
+        // must hold what the op left there (the op's CID, or nothing after a delete).
+        let ops: Vec<_> = event.ops().collect();
         for op in ops.iter().rev() {
             let path = op.path;
-            let undone = match op.action {
-                Action::Create => tree
-                    .try_remove(path)
-                    .map_err(|e| incomplete(path, e))
-                    .map(|old| old == op.cid),
+            let (expected, old) = match op.action {
+                Action::Create => (
+                    op.cid,
+                    tree.try_remove(path).map_err(|e| incomplete(path, e))?,
+                ),
                 Action::Update | Action::Delete => {
                     let prev = op.prev.ok_or_else(|| VerifyError::MissingOpPrev {
                         path: path.to_owned(),
@@ -660,18 +661,17 @@ impl<K: KeySource> CommitVerifier<K> {
                         Action::Update => op.cid,
                         _ => None,
                     };
-                    tree.insert(path.to_owned(), prev)
-                        .map_err(|e| incomplete(path, e))
-                        .map(|old| old == expected)
+                    let old = tree
+                        .insert(path.to_owned(), prev)
+                        .map_err(|e| incomplete(path, e))?;
+                    (expected, old)
                 }
-            }?;
-            if !undone {
-                // Two ops of one path that disagree: the tree the ops describe is not the one
-                // the blocks prove.
+            };
+            if old != expected {
                 return Err(VerifyError::OpNotInTree {
                     path: path.to_owned(),
-                    expected: op.cid,
-                    found: tree.try_get(path).ok().flatten(),
+                    expected,
+                    found: old,
                 });
             }
         }
@@ -712,4 +712,36 @@ fn signed_commit(
         });
     }
     Ok(signed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn did(i: usize) -> Did {
+        Did::new(&format!("did:plc:account{i:018}")).expect("did")
+    }
+
+    fn tid(i: u64) -> Tid {
+        Tid::from_parts(1_700_000_000_000_000 + i, 0).expect("tid")
+    }
+
+    #[test]
+    fn chain_state_is_bounded_and_keeps_recent_accounts() {
+        let mut chain = Chain::new(100);
+        for i in 0..10_000 {
+            chain.set(&did(i), tid(i as u64));
+            assert!(chain.len() <= 100, "{} after {i}", chain.len());
+        }
+        // The latest accounts are remembered; the earliest are gone.
+        assert_eq!(chain.get(&did(9_999)), Some(tid(9_999)));
+        assert_eq!(chain.get(&did(0)), None);
+        // An account seen again moves to the newer generation and keeps its latest rev.
+        let kept = did(9_960);
+        chain.set(&kept, tid(20_000));
+        for i in 20_000..20_049 {
+            chain.set(&did(i), tid(i as u64));
+        }
+        assert_eq!(chain.get(&kept), Some(tid(20_000)));
+    }
 }

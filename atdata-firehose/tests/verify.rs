@@ -667,6 +667,69 @@ async fn chain_checks() {
     assert!(small.accounts() <= 10, "{}", small.accounts());
 }
 
+/// `#sync`: the commit block's signature is checked, the rev may not go back, and the chain
+/// restarts from it.
+#[tokio::test]
+async fn sync_events() {
+    let scenario: serde_json::Value = serde_json::from_slice(&read(
+        "corpus/indigo/cmd/relay/testing/testdata/account_lifecycle.json",
+    ))
+    .unwrap();
+    let identity = &scenario["accounts"][0]["identity"];
+    let did = Did::new(identity["did"].as_str().unwrap()).unwrap();
+    let key = identity["keys"]["atproto"]["publicKeyMultibase"]
+        .as_str()
+        .unwrap();
+    let mut keys = StaticKeys::new();
+    keys.insert(did.clone(), PublicKey::from_multibase(key).unwrap());
+    let message = scenario["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["frame"]["header"]["t"] == "#sync")
+        .unwrap();
+    let event = decode_event(&json_frame("#sync", message["frame"]["body"].clone()));
+    let RepoEvent::Sync(sync) = &event else {
+        panic!("not a sync")
+    };
+    let rev = Tid::new(&sync.sync.rev).unwrap();
+
+    let mut verifier = CommitVerifier::new(keys.clone(), VerifyLevel::Full);
+    let later = Tid::from_parts(rev.timestamp_micros() + 1_000_000, 0).unwrap();
+    verifier.set_last_rev(&did, later);
+    assert!(matches!(
+        verifier.verify(&event).await,
+        Err(VerifyError::RevNotIncreasing { .. })
+    ));
+    let earlier = Tid::from_parts(rev.timestamp_micros() - 1_000_000, 0).unwrap();
+    verifier.set_last_rev(&did, earlier);
+    assert_eq!(verifier.verify(&event).await, Ok(()));
+    assert_eq!(verifier.last_rev(&did), Some(rev));
+
+    // A signature byte flipped (the block rehashed, the CAR consistent).
+    let root = sync.blocks().root().unwrap();
+    let signed = SignedCommit::decode(sync.block(&root).unwrap()).unwrap();
+    let mut blocks = car_blocks(&sync.sync.blocks.0);
+    let at = blocks.iter().position(|(c, _)| *c == root).unwrap();
+    let sig_at = blocks[at]
+        .1
+        .windows(64)
+        .position(|w| w == signed.sig())
+        .unwrap();
+    blocks[at].1[sig_at + 3] ^= 0x40;
+    let new_root = Cid::for_dag_cbor(&blocks[at].1);
+    blocks[at].0 = new_root;
+    let mut bad = (*sync.sync).clone();
+    bad.blocks = atdata_core::Bytes(rebuild_car(new_root, &blocks));
+    let event = decode_event(&frame("#sync", cbor::to_vec(&bad).unwrap()));
+    let mut verifier = CommitVerifier::new(keys, VerifyLevel::Sig);
+    let result = verifier.verify(&event).await;
+    assert!(
+        matches!(result, Err(VerifyError::Signature(_))),
+        "{result:?}"
+    );
+}
+
 /// Throughput on the production commits, keys in memory (run with `--ignored` in release).
 #[tokio::test]
 #[ignore = "a timing, meaningful in release only"]
