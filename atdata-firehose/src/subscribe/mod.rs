@@ -407,6 +407,15 @@ impl Subscription {
         self
     }
 
+    /// Verifies each commit and `#sync` event with `verifier` (see [`crate::verify`]);
+    /// failures become [`Item::Invalid`] with [`Invalid::Verify`](crate::Invalid::Verify).
+    pub fn verify<K>(self, verifier: crate::verify::CommitVerifier<K>) -> Self
+    where
+        K: crate::verify::KeySource + Send + Sync + 'static,
+    {
+        self.check(tokio::sync::Mutex::new(verifier))
+    }
+
     /// Starts, on the current Tokio runtime: a stream of items.
     pub fn stream(self) -> Result<Events<Item>, SubscribeError> {
         self.options.spawn(Repos { check: self.check })
