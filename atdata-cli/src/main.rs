@@ -102,11 +102,35 @@ enum Command {
     },
     /// Call any XRPC method: a query (GET) with KEY=VALUE parameters, or a procedure (POST).
     Xrpc(cmd::xrpc::XrpcArgs),
-    /// The repository event stream (com.atproto.sync.subscribeRepos): replay recordings.
+    /// The repository event stream (com.atproto.sync.subscribeRepos): follow a host, replay
+    /// recordings; verified (signatures, MST ops, prevData) by default.
     Firehose {
         #[command(subcommand)]
         command: cmd::firehose::FirehoseCommand,
     },
+    /// A labeler's stream (com.atproto.label.subscribeLabels).
+    Labels {
+        #[command(subcommand)]
+        command: LabelsCommand,
+    },
+    /// A Jetstream instance's v1 stream.
+    Jetstream {
+        #[command(subcommand)]
+        command: JetstreamCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum LabelsCommand {
+    /// Follow a labeler: one JSON line per label, each signature checked with its issuer's key.
+    Tail(cmd::stream::LabelsTailArgs),
+}
+
+#[derive(Subcommand)]
+enum JetstreamCommand {
+    /// Follow Jetstream v1 events: one JSON line each; reconnects rewind a little and drop
+    /// what was already printed.
+    Tail(cmd::stream::JetstreamTailArgs),
 }
 
 /// How a command failed, which decides the exit code.
@@ -171,6 +195,12 @@ fn main() -> ExitCode {
         Command::Resolve(args) => cmd::resolve::run(args, &out),
         Command::Plc { command } => cmd::plc::run(command, &out),
         Command::Firehose { command } => cmd::firehose::run(command, &out),
+        Command::Labels {
+            command: LabelsCommand::Tail(args),
+        } => cmd::stream::labels_tail(&args, &out),
+        Command::Jetstream {
+            command: JetstreamCommand::Tail(args),
+        } => cmd::stream::jetstream_tail(&args, &out),
     };
     // What is still buffered is written now, and checked: the flush at exit ignores errors.
     let flushed = out.flush();

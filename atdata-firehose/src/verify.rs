@@ -714,6 +714,26 @@ fn signed_commit(
     Ok(signed)
 }
 
+/// A verifier as a subscription's check: events are verified one at a time, in stream order
+/// (the chain state needs that order), and a failure becomes an invalid item.
+impl<K> crate::subscribe::EventCheck for tokio::sync::Mutex<CommitVerifier<K>>
+where
+    K: KeySource + Send + Sync + 'static,
+{
+    fn check<'a>(
+        &'a self,
+        event: &'a RepoEvent,
+    ) -> futures_util::future::BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            self.lock()
+                .await
+                .verify(event)
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -743,25 +763,5 @@ mod tests {
             chain.set(&did(i), tid(i as u64));
         }
         assert_eq!(chain.get(&kept), Some(tid(20_000)));
-    }
-}
-
-/// A verifier as a subscription's check: events are verified one at a time, in stream order
-/// (the chain state needs that order), and a failure becomes an invalid item.
-impl<K> crate::subscribe::EventCheck for tokio::sync::Mutex<CommitVerifier<K>>
-where
-    K: KeySource + Send + Sync + 'static,
-{
-    fn check<'a>(
-        &'a self,
-        event: &'a RepoEvent,
-    ) -> futures_util::future::BoxFuture<'a, Result<(), String>> {
-        Box::pin(async move {
-            self.lock()
-                .await
-                .verify(event)
-                .await
-                .map_err(|e| e.to_string())
-        })
     }
 }

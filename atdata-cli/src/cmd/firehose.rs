@@ -29,7 +29,60 @@ pub enum FirehoseCommand {
         /// The byte order of the length prefixes.
         #[arg(long, value_enum)]
         order: Option<Order>,
+        /// Verification: off, sig (commit signatures) or full (also every op against the MST,
+        /// inversion against prevData, the rev chain). Default: full with --did-docs, else off.
+        #[arg(long, value_enum)]
+        verify: Option<Level>,
+        /// Keys for verification: a JSON object DID → DID document (zstd allowed), such as the
+        /// corpus's did_docs.json.zst. Without it, keys are resolved (--plc, --dns, …).
+        #[arg(long, value_name = "FILE")]
+        did_docs: Option<String>,
+        /// Accept legacy commits without prevData (as indigo does).
+        #[arg(long)]
+        lenient: bool,
+        #[command(flatten)]
+        resolver: crate::resolver::ResolverArgs,
     },
+}
+
+/// Verification level.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum Level {
+    /// No verification.
+    Off,
+    /// Commit signatures.
+    Sig,
+    /// Signatures, ops against the MST, inversion against prevData, the rev chain.
+    Full,
+}
+
+impl Level {
+    fn library(self) -> atdata_firehose::VerifyLevel {
+        match self {
+            Level::Off => atdata_firehose::VerifyLevel::Off,
+            Level::Sig => atdata_firehose::VerifyLevel::Sig,
+            Level::Full => atdata_firehose::VerifyLevel::Full,
+        }
+    }
+}
+
+/// The keys a replay verifies with: a DID-document file, or the resolver.
+enum Keys {
+    Static(atdata_firehose::StaticKeys),
+    Resolved(atdata_identity::Resolver),
+}
+
+impl atdata_firehose::KeySource for Keys {
+    async fn verify_commit(
+        &self,
+        did: &atdata_core::Did,
+        commit: &atdata_core::repo::Commit,
+    ) -> Result<(), atdata_firehose::KeyError> {
+        match self {
+            Keys::Static(keys) => keys.verify_commit(did, commit).await,
+            Keys::Resolved(resolver) => resolver.verify_commit(did, commit).await,
+        }
+    }
 }
 
 /// `firehose tail`'s options.
@@ -53,6 +106,14 @@ pub struct TailArgs {
     /// How events are printed.
     #[arg(long, value_enum, default_value_t = TailFormat::Json)]
     format: TailFormat,
+    /// Verification of each commit (keys resolved with --plc, --dns, …; cached).
+    #[arg(long, value_enum, default_value_t = Level::Full)]
+    verify: Level,
+    /// Accept legacy commits without prevData (as indigo does).
+    #[arg(long)]
+    lenient: bool,
+    #[command(flatten)]
+    resolver: crate::resolver::ResolverArgs,
 }
 
 /// What `tail` prints.
@@ -99,7 +160,37 @@ pub fn run(command: FirehoseCommand, out: &Output) -> Result<(), Failure> {
             file,
             format,
             order,
-        } => replay(&file, format, order, out),
+            verify,
+            did_docs,
+            lenient,
+            resolver,
+        } => {
+            let level = verify.unwrap_or(if did_docs.is_some() {
+                Level::Full
+            } else {
+                Level::Off
+            });
+            let verifier = if level == Level::Off {
+                None
+            } else {
+                let keys = match &did_docs {
+                    Some(path) => {
+                        let raw = read_input(path)?;
+                        let text = decompress(&raw)
+                            .map_err(|e| Failure::Invalid(format!("{path}: {e}")))?;
+                        let text = std::str::from_utf8(&text)
+                            .map_err(|_| Failure::Invalid(format!("{path}: not UTF-8")))?;
+                        Keys::Static(
+                            atdata_firehose::StaticKeys::from_did_documents_json(text)
+                                .map_err(|e| Failure::Invalid(format!("{path}: {e}")))?,
+                        )
+                    }
+                    None => Keys::Resolved(resolver.build_async()?),
+                };
+                Some(atdata_firehose::CommitVerifier::new(keys, level.library()).lenient(lenient))
+            };
+            replay(&file, format, order, verifier, out)
+        }
     }
 }
 
@@ -107,8 +198,13 @@ fn replay(
     file: &str,
     format: ReplayFormat,
     order: Option<Order>,
+    mut verifier: Option<atdata_firehose::CommitVerifier<Keys>>,
     out: &Output,
 ) -> Result<(), Failure> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Unreadable(format!("runtime: {e}")))?;
     let raw = read_input(file)?;
     let data = decompress(&raw).map_err(|e| Failure::Invalid(format!("{file}: {e}")))?;
     let limits = Limits::default();
@@ -129,6 +225,20 @@ fn replay(
         stats.bytes += frame.len();
         let decoded = decode_repo_frame(frame, &limits)
             .map_err(|e| Failure::Invalid(format!("{file}: frame {}: {e}", stats.frames)))?;
+        let decoded = match (decoded, verifier.as_mut()) {
+            (Decoded::Event(event), Some(verifier)) => {
+                match runtime.block_on(verifier.verify(&event)) {
+                    Ok(()) => Decoded::Event(event),
+                    Err(e) => Decoded::Invalid(Box::new(atdata_firehose::InvalidEvent {
+                        seq: event.seq(),
+                        repo: event.repo().cloned(),
+                        kind: event.kind().to_owned(),
+                        reason: atdata_firehose::Invalid::Verify(e.to_string()),
+                    })),
+                }
+            }
+            (decoded, _) => decoded,
+        };
         match decoded {
             Decoded::Event(event) => {
                 stats.events += 1;
@@ -255,6 +365,13 @@ fn tail(args: &TailArgs, out: &Output) -> Result<(), Failure> {
         .stall_timeout(std::time::Duration::from_secs(args.stall_seconds.max(1)));
     if let Some(cursor) = args.cursor {
         subscription = subscription.cursor(cursor);
+    }
+    if args.verify != Level::Off {
+        let resolver = args.resolver.build_async()?;
+        subscription = subscription.verify(
+            atdata_firehose::CommitVerifier::new(resolver, args.verify.library())
+                .lenient(args.lenient),
+        );
     }
     let events = subscription
         .blocking()

@@ -11,6 +11,7 @@ pub mod plc;
 pub mod record;
 pub mod repo;
 pub mod resolve;
+pub mod stream;
 pub mod syntax;
 pub mod xrpc;
 
