@@ -60,6 +60,15 @@ impl StreamError {
         self.name == "FutureCursor"
     }
 
+    /// Whether the server refused the request itself (`InvalidRequest`, `AuthRequired`,
+    /// `AuthMissing`): asking again the same way cannot succeed.
+    pub fn is_request_refused(&self) -> bool {
+        matches!(
+            self.name.as_str(),
+            "InvalidRequest" | "AuthRequired" | "AuthMissing" | "MethodNotImplemented"
+        )
+    }
+
     /// Whether the server dropped this consumer for reading too slowly.
     pub fn is_consumer_too_slow(&self) -> bool {
         self.name == "ConsumerTooSlow"

@@ -832,3 +832,25 @@ async fn the_pds_refuses_a_future_cursor_with_a_typed_stop() {
     );
     assert!(events.next().await.is_none());
 }
+
+#[tokio::test]
+async fn the_pds_refuses_a_malformed_cursor_and_the_client_stops_instead_of_retrying() {
+    let Some(pds) = atdata_testkit::pds() else {
+        return;
+    };
+    let mut events = Subscription::new()
+        .host(&pds.url)
+        // Beyond JavaScript's safe integers: the TypeScript server answers InvalidRequest.
+        .cursor(1 << 60)
+        .backoff(fast_backoff())
+        .stream()
+        .unwrap();
+    let item = tokio::time::timeout(Duration::from_secs(10), events.next())
+        .await
+        .unwrap();
+    match &item {
+        Some(Err(SubscribeError::Refused(e))) => assert!(e.is_request_refused(), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(events.next().await.is_none());
+}

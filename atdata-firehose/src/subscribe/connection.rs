@@ -369,6 +369,9 @@ impl<P: Protocol> Task<P> {
                     return End::Fatal(SubscribeError::FutureCursor(e))
                 }
                 Ok(Step::Error(e)) if e.is_consumer_too_slow() => return End::TooSlow(e),
+                Ok(Step::Error(e)) if e.is_request_refused() => {
+                    return End::Fatal(SubscribeError::Refused(e))
+                }
                 Ok(Step::Error(e)) => return End::Retry(format!("error frame: {e}")),
                 Ok(Step::Item { item, seq, invalid }) => (item, seq, invalid),
             };

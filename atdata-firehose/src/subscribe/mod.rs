@@ -73,6 +73,10 @@ pub enum SubscribeError {
     /// reset: decide what to do.
     #[error("the cursor is ahead of the stream: {0}")]
     FutureCursor(StreamError),
+    /// The server refused the request itself (`InvalidRequest`, `AuthRequired`, …: a
+    /// malformed cursor, say). Not retried: the same request would be refused again.
+    #[error("the server refused the subscription: {0}")]
+    Refused(StreamError),
     /// The cursor could not be loaded.
     #[error(transparent)]
     Cursor(#[from] CursorError),
