@@ -357,9 +357,9 @@ async fn survives_connections_cut_at_random_points() {
         .connect_timeout(Duration::from_secs(2))
         .stream()
         .unwrap();
-    const N: usize = 400;
+    const N: usize = 1_000;
     let created = spawn_records(pds.url.clone(), account.clone(), N as i64, Duration::ZERO);
-    let seen = read_records(&mut events, &account.did, N, Duration::from_secs(40)).await;
+    let seen = read_records(&mut events, &account.did, N, Duration::from_secs(120)).await;
     let created = created.await.unwrap();
     check_exactly(&seen, &created);
     let cuts = proxy.cuts.load(Ordering::SeqCst);
