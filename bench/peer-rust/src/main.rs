@@ -10,6 +10,9 @@
 //!   example. Open the CAR, load the repository (commit and MST), visit every
 //!   record in key order and decode each record block into `Ipld`.
 //!
+//! `peer-car-bench firehose-iroh --frames FILE [--rounds N]` is the firehose
+//! workload of `bench/firehose/compare` instead (see `firehose.rs`).
+//!
 //! One JSON line goes to stdout; everything else goes to stderr.
 
 use std::hint::black_box;
@@ -18,6 +21,8 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, ensure, Context, Result};
 use ipld_core::ipld::Ipld;
 use sha2::{Digest, Sha256};
+
+mod firehose;
 
 const DAG_CBOR: u64 = 0x71;
 const SHA2_256: u64 = 0x12;
@@ -35,8 +40,10 @@ struct Args {
 fn parse_args() -> Result<Args> {
     let usage = || {
         anyhow!(
-            "usage: peer-car-bench --lib <{}> [--iters N] [--warmup N] <CAR>",
-            [CAR_LIBS, REPO_LIBS].concat().join("|")
+            "usage: peer-car-bench --lib <{}> [--iters N] [--warmup N] <CAR>\n       \
+             peer-car-bench {} --frames FILE [--rounds N]",
+            [CAR_LIBS, REPO_LIBS].concat().join("|"),
+            firehose::MODE,
         )
     };
     let (mut lib, mut car, mut iters, mut warmup) = (None, None, 30, 3);
@@ -63,6 +70,11 @@ fn parse_args() -> Result<Args> {
 }
 
 fn main() -> Result<()> {
+    let mut argv = std::env::args().skip(1).peekable();
+    if argv.peek().map(String::as_str) == Some(firehose::MODE) {
+        argv.next();
+        return firehose::main(argv);
+    }
     let args = parse_args()?;
     let data = std::fs::read(&args.car).with_context(|| format!("reading {}", args.car))?;
 
