@@ -399,6 +399,12 @@ impl BlockSource for EventBlocks<'_> {
     fn get_block(&self, cid: &Cid) -> Option<&[u8]> {
         self.index.get(self.car, cid)
     }
+
+    /// [`BlockIndex::new`] checked every block's hash when the event was decoded, so the loader
+    /// need not hash the proof nodes again.
+    fn hashes_verified(&self) -> bool {
+        true
+    }
 }
 
 /// Checks `subscribeRepos` events (see the [module docs](self)), keeping each account's last

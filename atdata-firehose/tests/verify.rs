@@ -562,6 +562,72 @@ async fn mutations_fail_each_for_its_reason() {
     println!("altered MST entry of the op {path}: {result:?}");
 }
 
+/// The loader trusts the CAR's hash checks for proof nodes (they were checked when the event
+/// was decoded) but still needs each node to be the canonical encoding, linked as DAG-CBOR.
+#[tokio::test]
+async fn proof_nodes_are_checked_without_rehashing() {
+    let original = first_commit_with_prev_data();
+    let event = commit_event(&original);
+    let signed = SignedCommit::decode(event.block(&original.commit.0).unwrap()).unwrap();
+    let root = *signed.data();
+    let root_bytes = event.block(&root).unwrap().to_vec();
+    assert!(NodeData::decode(&root_bytes).is_ok());
+
+    // 1. A byte of an MST node flipped, its CID kept: the CAR's hash check fails at decode.
+    let mut flipped = original.clone();
+    let offset =
+        event.block(&root).unwrap().as_ptr() as usize - event.commit.blocks.0.as_ptr() as usize;
+    flipped.blocks.0[offset + root_bytes.len() / 2] ^= 1;
+    match decode_repo_frame(&commit_frame(&flipped), &Limits::default()).unwrap() {
+        Decoded::Invalid(invalid) => assert!(matches!(invalid.reason, Invalid::Car(_))),
+        other => panic!("{other:?}"),
+    }
+
+    // The rest re-sign the commit over a new root with a key of our own.
+    let keypair = Keypair::generate(Curve::K256).unwrap();
+    let mut own_keys = StaticKeys::new();
+    own_keys.insert(original.repo.clone(), keypair.public_key());
+    let with_root = |data: Cid, bytes: &[u8]| -> Commit {
+        let mut commit = resign(&original, data, None, original.rev, &keypair);
+        let mut blocks = car_blocks(&commit.blocks.0);
+        blocks.push((data, bytes.to_vec()));
+        commit.blocks = atdata_core::Bytes(rebuild_car(commit.commit.0, &blocks));
+        commit
+    };
+    assert_eq!(
+        verify_one(&own_keys, &with_root(root, &root_bytes)).await,
+        Ok(())
+    );
+
+    // 2. The root node in a non-canonical form (the `e` array's length in two bytes) under its
+    //    own hash: the CAR is consistent, the node is not canonical.
+    assert!(
+        (0x80..0x98).contains(&root_bytes[3]),
+        "{:#04x}",
+        root_bytes[3]
+    );
+    let mut long_head = root_bytes.clone();
+    long_head.splice(3..4, [0x98, root_bytes[3] - 0x80]);
+    let result = verify_one(
+        &own_keys,
+        &with_root(Cid::for_dag_cbor(&long_head), &long_head),
+    )
+    .await;
+    assert!(
+        matches!(&result, Err(VerifyError::BadTree(e)) if e.contains("shortest")),
+        "{result:?}"
+    );
+
+    // 3. The root node's exact bytes under a raw-codec CID: the hash matches (the CAR accepts
+    //    it), but a node link must be DAG-CBOR.
+    let raw = Cid::hash_of(atdata_core::cid::RAW, &root_bytes);
+    let result = verify_one(&own_keys, &with_root(raw, &root_bytes)).await;
+    assert!(
+        matches!(&result, Err(VerifyError::BadTree(e)) if e.contains("hash")),
+        "{result:?}"
+    );
+}
+
 #[tokio::test]
 async fn chain_checks() {
     let keys = production_keys();
@@ -792,9 +858,26 @@ fn throughput_parts() {
         let map: HashMap<Cid, &[u8]> = car_blocks_ref(c);
         Mst::load_partial(&map, signed[&c.commit.seq].data()).unwrap();
     });
+    time("load_partial, hashes trusted", &|c| {
+        let map: HashMap<Cid, &[u8]> = car_blocks_ref(c);
+        Mst::load_partial(&Trusted(&map), signed[&c.commit.seq].data()).unwrap();
+    });
     time("block map only", &|c| {
         let _map: HashMap<Cid, &[u8]> = car_blocks_ref(c);
     });
+}
+
+/// Blocks whose hashes were checked (the CAR reader's), as the verifier's own source says.
+struct Trusted<'a>(&'a HashMap<Cid, &'a [u8]>);
+
+impl atdata_core::mst::BlockSource for Trusted<'_> {
+    fn get_block(&self, cid: &Cid) -> Option<&[u8]> {
+        self.0.get(cid).copied()
+    }
+
+    fn hashes_verified(&self) -> bool {
+        true
+    }
 }
 
 fn car_blocks_ref(c: &CommitEvent) -> HashMap<Cid, &[u8]> {

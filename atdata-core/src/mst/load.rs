@@ -16,6 +16,19 @@ use crate::cid::Cid;
 pub trait BlockSource {
     /// The bytes of the block with this CID, if present.
     fn get_block(&self, cid: &Cid) -> Option<&[u8]>;
+
+    /// Whether every block [`get_block`](BlockSource::get_block) returns is already known to
+    /// hash to the CID it was asked for (under that CID's hash function), as with the blocks of a
+    /// CAR read with hash checks on. `false` by default.
+    ///
+    /// When `true`, the loader does not hash nodes again. It still decodes each node strictly,
+    /// checks that the linking CID is a DAG-CBOR SHA-256 CID (a block's own hash check accepts
+    /// any codec), and that the block is the node's canonical encoding; every other check is
+    /// unchanged. Returning `true` for blocks that were not hash-checked lets a block that is not
+    /// the linked one through, so only do it for sources that checked them.
+    fn hashes_verified(&self) -> bool {
+        false
+    }
 }
 
 impl<S: BuildHasher> BlockSource for HashMap<Cid, Vec<u8>, S> {
@@ -33,6 +46,10 @@ impl<S: BuildHasher> BlockSource for HashMap<Cid, &[u8], S> {
 impl<T: BlockSource + ?Sized> BlockSource for &T {
     fn get_block(&self, cid: &Cid) -> Option<&[u8]> {
         (**self).get_block(cid)
+    }
+
+    fn hashes_verified(&self) -> bool {
+        (**self).hashes_verified()
     }
 }
 
@@ -64,9 +81,18 @@ impl Mst {
     }
 }
 
+/// Whether `cid` has the form [`Cid::for_dag_cbor`] gives: version 1, DAG-CBOR, SHA-256,
+/// 32-byte digest.
+fn is_dag_cbor_sha256(cid: &Cid) -> bool {
+    let b = cid.as_bytes();
+    b.len() == 36 && b[..4] == [0x01, 0x71, 0x12, 0x20]
+}
+
 struct Loader<'s, S: ?Sized> {
     blocks: &'s S,
     partial: bool,
+    /// The source vouches for block hashes ([`BlockSource::hashes_verified`]).
+    hashes_verified: bool,
     missing: bool,
     last_key: Option<Arc<str>>,
     len: usize,
@@ -77,6 +103,7 @@ impl<'s, S: BlockSource + ?Sized> Loader<'s, S> {
         Loader {
             blocks,
             partial,
+            hashes_verified: blocks.hashes_verified(),
             missing: false,
             last_key: None,
             len: 0,
@@ -266,8 +293,24 @@ impl<'s, S: BlockSource + ?Sized> Loader<'s, S> {
             entries,
             cid: OnceLock::new(),
         };
-        // Subtree CIDs are already cached (or are stubs), so this hashes one block.
-        if Cid::for_dag_cbor(&node.encode()) != cid {
+        if self.hashes_verified {
+            // The block hashes to `cid` (the source checked it), so what is left is that `cid`
+            // is a DAG-CBOR SHA-256 CID, as the hash below would require, and that the block is
+            // the node's canonical encoding. Strict decoding gives the latter without encoding
+            // again: `NodeData::decode` accepts only the fixed shape, every head in shortest
+            // form (the only form `write_head` writes), keys and tags as exact bytes, and copies
+            // key suffixes and CIDs verbatim with no trailing bytes; and the prefix checks above
+            // make each `p` the shared prefix length that `Node::encode` recomputes, so its
+            // suffix is the one stored. Hence `node.encode() == bytes`, checked in debug builds.
+            if !is_dag_cbor_sha256(&cid) {
+                return Err(self.invalid(cid, depth, NodeProblem::HashMismatch));
+            }
+            debug_assert!(
+                node.encode() == bytes,
+                "strict decoding implies canonical form"
+            );
+        } else if Cid::for_dag_cbor(&node.encode()) != cid {
+            // Subtree CIDs are already cached (or are stubs), so this hashes one block.
             return Err(self.invalid(cid, depth, NodeProblem::HashMismatch));
         }
         let _ = node.cid.set(cid);

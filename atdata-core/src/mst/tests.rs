@@ -142,7 +142,25 @@ fn node_bytes(left: Option<Cid>, entries: Vec<(usize, &[u8], Option<Cid>)>) -> V
 fn load_one(bytes: Vec<u8>) -> Result<Mst, MstError> {
     let cid = Cid::for_dag_cbor(&bytes);
     let blocks = HashMap::from([(cid, bytes)]);
-    Mst::load(&blocks, &cid)
+    let trusted = Mst::load(&Trusted(&blocks), &cid).map(|t| t.root_cid());
+    let checked = Mst::load(&blocks, &cid);
+    // Blocks stored under their own hash: vouching for hashes changes nothing.
+    assert_eq!(trusted, checked.clone().map(|t| t.root_cid()));
+    checked
+}
+
+/// A source that vouches for its blocks' hashes ([`BlockSource::hashes_verified`]), as the
+/// firehose's does; the tests store blocks under their hash unless they say otherwise.
+struct Trusted<'a>(&'a HashMap<Cid, Vec<u8>>);
+
+impl BlockSource for Trusted<'_> {
+    fn get_block(&self, cid: &Cid) -> Option<&[u8]> {
+        self.0.get_block(cid)
+    }
+
+    fn hashes_verified(&self) -> bool {
+        true
+    }
 }
 
 fn problem(r: Result<Mst, MstError>) -> NodeProblem {
@@ -202,6 +220,123 @@ fn hostile_nodes_are_named() {
         problem(Mst::load(&blocks, &value(77))),
         NodeProblem::HashMismatch
     ));
+}
+
+#[test]
+fn trusted_sources_keep_every_other_check() {
+    let ok = node_bytes(None, vec![(0, b"k/00", None), (3, b"4", None)]);
+    let load = |cid: Cid, bytes: Vec<u8>| {
+        let blocks = HashMap::from([(cid, bytes)]);
+        Mst::load(&Trusted(&blocks), &cid)
+    };
+    assert!(load(Cid::for_dag_cbor(&ok), ok.clone()).is_ok());
+    // The right hash under the raw codec (a CAR's hash check accepts it): not a node link.
+    let raw = Cid::hash_of(crate::cid::RAW, &ok);
+    assert!(matches!(
+        problem(load(raw, ok.clone())),
+        NodeProblem::HashMismatch
+    ));
+    // Non-canonical bytes under their own hash: the `e` array length in two bytes, then the
+    // entry maps' keys out of order (`p` before `k`).
+    let mut long_head = ok.clone();
+    assert_eq!(long_head[3], 0x82);
+    long_head.splice(3..4, [0x98, 0x02]);
+    let cid = Cid::for_dag_cbor(&long_head);
+    assert!(matches!(
+        problem(load(cid, long_head)),
+        NodeProblem::Malformed { .. }
+    ));
+    let mut swapped = ok.clone();
+    let k_at = 5;
+    assert_eq!(&swapped[k_at..k_at + 2], b"\x61k");
+    // `k`, 4-byte suffix `k/00` (head + 4), then `p`, 0.
+    let k_field: Vec<u8> = swapped[k_at..k_at + 7].to_vec();
+    let p_field: Vec<u8> = swapped[k_at + 7..k_at + 10].to_vec();
+    assert_eq!(p_field, b"\x61p\x00");
+    swapped.splice(k_at..k_at + 10, p_field.into_iter().chain(k_field));
+    let cid = Cid::for_dag_cbor(&swapped);
+    assert!(matches!(
+        problem(load(cid, swapped)),
+        NodeProblem::Malformed { .. }
+    ));
+    // Canonical DAG-CBOR but not the canonical node: a prefix that is not maximal.
+    let short_prefix = node_bytes(None, vec![(0, b"k/00", None), (0, b"k/04", None)]);
+    let cid = Cid::for_dag_cbor(&short_prefix);
+    assert!(matches!(
+        problem(load(cid, short_prefix)),
+        NodeProblem::PrefixLength { .. }
+    ));
+}
+
+#[test]
+fn trusted_sources_load_the_same_trees() {
+    for n in [0, 1, 5, 60, 400] {
+        let t = Mst::from_sorted(keys(n)).expect("sorted");
+        let blocks = blocks_of(&t);
+        let loaded = Mst::load(&Trusted(&blocks), &t.root_cid()).expect("trusted load");
+        assert_eq!(loaded.len(), t.len());
+        assert!(loaded.iter().eq(t.iter()));
+        if n == 0 {
+            continue;
+        }
+        // A proof, edited: the same roots as from the checked loader.
+        let key = format!("com.example.record/{:05}", n / 2);
+        let proof: HashMap<Cid, Vec<u8>> = t.covering_proof(&key).into_iter().collect();
+        let mut trusted = Mst::load_partial(&Trusted(&proof), &t.root_cid()).expect("proof");
+        let mut checked = Mst::load_partial(&proof, &t.root_cid()).expect("proof");
+        assert_eq!(trusted.try_remove(&key), checked.try_remove(&key));
+        assert_eq!(trusted.root_cid(), checked.root_cid());
+    }
+}
+
+/// What lets the trusted path skip encoding a node again: whatever `NodeData::decode` accepts
+/// is its own encoding, and a node the loader accepts from a trusted source is one it accepts
+/// from a checked one (blocks stored under their hash). Every byte of some real nodes is set to
+/// every value.
+#[test]
+fn strict_decoding_implies_the_canonical_encoding() {
+    let t = Mst::from_sorted(keys(400)).expect("sorted");
+    let mut nodes: Vec<Vec<u8>> = t.blocks().into_iter().map(|(_, b)| b).collect();
+    nodes.sort_by_key(Vec::len);
+    // The smallest nodes of each kind: a leaf, one with a left subtree, one with a right one.
+    let mut picked: Vec<Vec<u8>> = Vec::new();
+    fn has_left(n: &NodeData) -> bool {
+        n.left.is_some()
+    }
+    fn has_right(n: &NodeData) -> bool {
+        n.entries.iter().any(|e| e.right.is_some())
+    }
+    fn is_leaf(n: &NodeData) -> bool {
+        !has_left(n) && !has_right(n)
+    }
+    let kinds: [fn(&NodeData) -> bool; 3] = [is_leaf, has_left, has_right];
+    for kind in kinds {
+        let node = nodes
+            .iter()
+            .find(|b| NodeData::decode(b).map(|n| kind(&n)).unwrap_or(false))
+            .expect("a node of each kind");
+        picked.push(node.clone());
+    }
+    let mut accepted = 0;
+    for node in &picked {
+        for at in 0..node.len() {
+            for byte in 0..=255u8 {
+                let mut bytes = node.clone();
+                bytes[at] = byte;
+                if let Ok(data) = NodeData::decode(&bytes) {
+                    assert_eq!(data.encode(), bytes, "byte {at} set to {byte:#04x}");
+                }
+                let cid = Cid::for_dag_cbor(&bytes);
+                let blocks = HashMap::from([(cid, bytes)]);
+                let trusted = Mst::load_partial(&Trusted(&blocks), &cid).map(|t| t.root_cid());
+                let checked = Mst::load_partial(&blocks, &cid).map(|t| t.root_cid());
+                assert_eq!(trusted, checked, "byte {at} set to {byte:#04x}");
+                accepted += usize::from(checked.is_ok());
+            }
+        }
+    }
+    // Changing a key or value byte keeps a valid node now and then.
+    assert!(accepted > picked.len());
 }
 
 #[test]
