@@ -854,3 +854,42 @@ async fn the_pds_refuses_a_malformed_cursor_and_the_client_stops_instead_of_retr
     }
     assert!(events.next().await.is_none());
 }
+
+/// A slow consumer with a small byte budget: the socket task waits for room (back-pressure)
+/// instead of buffering, and every event still arrives, in order. The fake server stands in
+/// for a relay because the test needs a burst of events it controls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_small_byte_budget_holds_back_the_socket_and_loses_nothing() {
+    const N: i64 = 200;
+    let (url, _) = fake_server(move |i| {
+        if i > 0 {
+            return (Vec::new(), true);
+        }
+        let did = "did:plc:aaaaaaaaaaaaaaaaaaaaaaab";
+        ((1..=N).map(|seq| identity(seq, did)).collect(), true)
+    })
+    .await;
+    let subscription = Subscription::new()
+        .host(&url)
+        .cursor(0)
+        // About two identity frames' worth.
+        .buffer_bytes(300)
+        .stall_timeout(Duration::from_secs(30));
+    let mut events = subscription.stream().unwrap();
+    let mut seen = Vec::new();
+    while seen.len() < N as usize {
+        let item = tokio::time::timeout(Duration::from_secs(20), events.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        if let Item::Event(event) = item {
+            seen.push(event.seq().unwrap());
+        }
+        if seen.len() % 50 == 0 {
+            // A consumer that falls behind now and then.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    assert_eq!(seen, (1..=N).collect::<Vec<_>>());
+}

@@ -20,7 +20,13 @@ use super::SubscribeError;
 use crate::frame::{FrameError, Limits, StreamError};
 
 /// What the socket task sends the consumer: the item's seq (for the cursor) and the item.
-pub(crate) type Envelope<T> = (Option<i64>, Result<T, SubscribeError>);
+/// What the socket task hands the consumer: the seq, the item or the error that ended the
+/// subscription, and the share of the byte budget the item holds until it is handed out.
+pub(crate) type Envelope<T> = (
+    Option<i64>,
+    Result<T, SubscribeError>,
+    Option<tokio::sync::OwnedSemaphorePermit>,
+);
 
 /// What one frame holds, for the socket task.
 pub(crate) enum Step<T> {
@@ -98,6 +104,12 @@ pub(crate) struct Shared {
     pub(crate) tracker: Mutex<Tracker>,
     pub(crate) store: Arc<dyn CursorStore>,
     pub(crate) stats: Stats,
+    /// Bytes of frames whose items wait in the channel: a budget shared by the socket task
+    /// (which takes an item's share before sending) and the consumer (which frees it on
+    /// taking the item).
+    pub(crate) budget: Arc<tokio::sync::Semaphore>,
+    /// The budget's size.
+    pub(crate) budget_bytes: usize,
 }
 
 impl Shared {
@@ -243,7 +255,7 @@ impl<P: Protocol> Task<P> {
                 End::Fatal(e) => {
                     warn!(nsid = P::NSID, error = %e, "subscription stopped");
                     let _ = tokio::select! {
-                        r = self.tx.send((None, Err(e))) => r.is_ok(),
+                        r = self.tx.send((None, Err(e), None)) => r.is_ok(),
                         _ = stopped(&mut self.stop) => false,
                     };
                     return;
@@ -375,6 +387,7 @@ impl<P: Protocol> Task<P> {
                 Ok(Step::Error(e)) => return End::Retry(format!("error frame: {e}")),
                 Ok(Step::Item { item, seq, invalid }) => (item, seq, invalid),
             };
+            let weight = bytes.len();
             drop(bytes);
             if let (Some(seq), Some(last)) = (seq, self.last_sent) {
                 if seq <= last {
@@ -394,7 +407,7 @@ impl<P: Protocol> Task<P> {
                 self.shared.delivered(seq);
                 self.last_sent = Some(seq);
             }
-            if !self.deliver((seq, Ok(item))).await {
+            if !self.deliver(seq, item, weight).await {
                 return End::Gone;
             }
             // Reading paused while the consumer was full: the stall clock starts again.
@@ -402,9 +415,25 @@ impl<P: Protocol> Task<P> {
         }
     }
 
-    /// Hands one item to the consumer, waiting for room (back-pressure); saves the cursor
-    /// meanwhile. False when the consumer is gone or a stop was asked for.
-    async fn deliver(&mut self, envelope: Envelope<P::Item>) -> bool {
+    /// Hands one item to the consumer, waiting for room (back-pressure) in both the channel
+    /// and the byte budget (the item holds `weight` bytes of it, its frame's size, until the
+    /// consumer takes it); saves the cursor meanwhile. False when the consumer is gone or a
+    /// stop was asked for.
+    async fn deliver(&mut self, seq: Option<i64>, item: P::Item, weight: usize) -> bool {
+        let budget = &self.shared.budget;
+        // One message larger than the whole budget still passes, alone.
+        let share = weight.clamp(1, self.shared.budget_bytes) as u32;
+        let bytes = loop {
+            tokio::select! {
+                permit = budget.clone().acquire_many_owned(share) => match permit {
+                    Ok(permit) => break permit,
+                    Err(_) => return false,
+                },
+                _ = stopped(&mut self.stop) => return false,
+                _ = self.save_tick.tick() => self.shared.save().await,
+            }
+        };
+        let envelope = (seq, Ok(item), Some(bytes));
         loop {
             tokio::select! {
                 permit = self.tx.reserve() => {

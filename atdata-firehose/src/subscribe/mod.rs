@@ -201,6 +201,9 @@ impl Protocol for Repos {
 /// The relay most consumers read.
 pub const DEFAULT_HOST: &str = "wss://bsky.network";
 
+/// How many bytes of frames may wait for the consumer by default (64 MiB).
+pub const DEFAULT_BUFFER_BYTES: usize = 64 << 20;
+
 /// Settings shared by both kinds of subscription.
 #[derive(Debug, Clone)]
 pub(crate) struct Options {
@@ -209,6 +212,7 @@ pub(crate) struct Options {
     start: Option<i64>,
     limits: Limits,
     capacity: usize,
+    buffer_bytes: usize,
     stall_timeout: Duration,
     connect_timeout: Duration,
     backoff: Backoff,
@@ -225,6 +229,7 @@ impl Options {
             start: None,
             limits: Limits::default(),
             capacity: 256,
+            buffer_bytes: DEFAULT_BUFFER_BYTES,
             stall_timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(15),
             backoff: Backoff::default(),
@@ -259,6 +264,8 @@ impl Options {
             tracker: Mutex::new(Tracker::new(start)),
             store: self.store,
             stats: Stats::default(),
+            budget: Arc::new(tokio::sync::Semaphore::new(self.buffer_bytes)),
+            budget_bytes: self.buffer_bytes,
         });
         let (tx, rx) = mpsc::channel(self.capacity.max(1));
         let stop_rx = self.stop.0.subscribe();
@@ -330,10 +337,18 @@ macro_rules! common_settings {
         }
 
         /// How many items may wait for the consumer (256). The socket is not read while the
-        /// buffer is full (back-pressure); memory is bounded by `capacity ×`
-        /// [`Limits::max_message`](crate::frame::Limits::max_message).
+        /// buffer is full (back-pressure); see also [`buffer_bytes`](Self::buffer_bytes).
         pub fn capacity(mut self, capacity: usize) -> Self {
             self.options.capacity = capacity;
+            self
+        }
+
+        /// How many bytes of frames may wait for the consumer (64 MiB by default): waiting
+        /// items are bounded by both this and [`capacity`](Self::capacity), so a slow
+        /// consumer holds at most this much (plus one message larger than all of it, alone).
+        /// Values above `u32::MAX` are lowered to it.
+        pub fn buffer_bytes(mut self, bytes: usize) -> Self {
+            self.options.buffer_bytes = bytes.clamp(1, u32::MAX as usize);
             self
         }
 

@@ -96,7 +96,7 @@ impl<T> Events<T> {
             self.shared.completed(seq);
         }
         let mut result = Ok(());
-        while let Some((seq, item)) = self.rx.recv().await {
+        while let Some((seq, item, _bytes)) = self.rx.recv().await {
             match item {
                 Ok(item) => {
                     handler(item).await;
@@ -152,7 +152,7 @@ impl<T> Events<T> {
             queues.push(tx);
         }
         let mut result = Ok(());
-        while let Some((seq, item)) = self.rx.recv().await {
+        while let Some((seq, item, _bytes)) = self.rx.recv().await {
             match item {
                 Ok(item) => {
                     let index = worker_for(item.partition_key(), workers);
@@ -203,7 +203,8 @@ impl<T> Stream for Events<T> {
         match self.rx.poll_recv(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(None) => Poll::Ready(None),
-            Poll::Ready(Some((seq, item))) => {
+            // The item's share of the byte budget is freed as it is handed out.
+            Poll::Ready(Some((seq, item, _bytes))) => {
                 self.last = seq;
                 Poll::Ready(Some(item))
             }
