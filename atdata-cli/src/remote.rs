@@ -39,6 +39,35 @@ pub struct PdsArg {
     pub pds: Option<String>,
 }
 
+/// Where REPO lives, for the commands that read an account's data (`repo export`, `blob
+/// get`): with `--pds` or a stored session, that server (REPO is resolved there); with
+/// neither, the account's PDS from its DID document, found with the resolver options (a
+/// handle must resolve both ways), and the DID with it.
+pub fn locate(
+    pds: &PdsArg,
+    resolver: &crate::resolver::ResolverArgs,
+    repo: &atdata_core::AtIdentifier,
+) -> Result<(PdsArg, Option<atdata_core::Did>), Failure> {
+    if pds.pds.is_some() || load_session(&session_path()?)?.is_some() {
+        return Ok((pds.clone(), None));
+    }
+    let resolver = resolver.build()?;
+    let identity = match repo {
+        atdata_core::AtIdentifier::Did(did) => resolver.lookup_document(did),
+        atdata_core::AtIdentifier::Handle(handle) => resolver.lookup_handle(handle),
+    }
+    .map_err(|e| crate::resolver::identity_failure(&e))?;
+    let endpoint = identity.pds().ok_or_else(|| {
+        Failure::Invalid(format!("{}: the DID document names no PDS", identity.did()))
+    })?;
+    Ok((
+        PdsArg {
+            pds: Some(endpoint.to_owned()),
+        },
+        Some(identity.did().clone()),
+    ))
+}
+
 /// The directory holding `session.json`.
 pub fn config_dir() -> Result<PathBuf, Failure> {
     let non_empty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());

@@ -382,3 +382,41 @@ impl WebHost {
         self.state.lock().expect("lock").1
     }
 }
+
+/// Without --pds and without a session, `repo export` finds REPO's PDS through its DID
+/// document (the resolver options apply), and the export verifies through resolution too.
+#[test]
+fn repo_export_without_a_pds_finds_it_through_the_did_document() {
+    let Some(pds) = atdata_testkit::pds() else {
+        return;
+    };
+    let owner = Scratch::new();
+    let account = support::create_account(&owner, &pds.url);
+    // Someone else: no session, no --pds.
+    let reader = Scratch::new();
+    let car = reader.path("repo.car");
+    let exported = reader.json(&[
+        "repo",
+        "export",
+        &account.did,
+        "-o",
+        &car,
+        "--plc",
+        &pds.plc_url,
+    ]);
+    assert_eq!(exported["did"], account.did.as_str());
+    let verified = reader.json(&["repo", "verify", &car, "--plc", &pds.plc_url]);
+    assert_eq!(verified["signature_checked"], true);
+    assert_eq!(verified["key_source"], "resolved");
+    // An unknown DID is "not found" (exit 1), before any PDS is asked.
+    let out = reader.run(&[
+        "repo",
+        "export",
+        "did:plc:aaaaaaaaaaaaaaaaaaaaaaaa",
+        "-o",
+        &car,
+        "--plc",
+        &pds.plc_url,
+    ]);
+    support::assert_fails(&out, 1, &["not found"]);
+}

@@ -33,6 +33,10 @@ pub enum BlobCommand {
     Get {
         #[command(flatten)]
         pds: PdsArg,
+        /// Without --pds and without a session, REPO's PDS is found through its DID document
+        /// with these options.
+        #[command(flatten)]
+        resolver: crate::resolver::ResolverArgs,
         /// The account holding the blob: a DID or a handle.
         repo: String,
         /// The blob's CID (the `ref` of the blob reference).
@@ -53,11 +57,12 @@ pub fn run(command: BlobCommand, out: &Output) -> Result<(), Failure> {
     match command {
         BlobCommand::Get {
             pds,
+            resolver,
             repo,
             cid,
             output,
             max_bytes,
-        } => get(&pds, &repo, &cid, &output, max_bytes, out),
+        } => get(&pds, &resolver, &repo, &cid, &output, max_bytes, out),
         BlobCommand::Upload { pds, file, mime } => {
             let mime = mime.unwrap_or_else(|| guess_mime(&file).to_owned());
             // Check the file before asking for a session, so that a typo is reported as such.
@@ -89,6 +94,7 @@ pub fn run(command: BlobCommand, out: &Output) -> Result<(), Failure> {
 /// Downloads blob `cid` of `repo` to `output`, refusing bytes that do not match the CID.
 fn get(
     pds: &PdsArg,
+    resolver: &crate::resolver::ResolverArgs,
     repo: &str,
     cid: &str,
     output: &str,
@@ -101,12 +107,16 @@ fn get(
     let cid: atdata_core::Cid = cid
         .parse()
         .map_err(|e| Failure::Usage(format!("CID {cid:?}: {e}")))?;
-    let remote = Remote::connect_with(pds, |builder| {
+    let (pds, located) = crate::remote::locate(pds, resolver, &repo)?;
+    let remote = Remote::connect_with(&pds, |builder| {
         builder
             .max_download_size(max_bytes)
             .max_response_size(max_bytes.min(MAX_IN_MEMORY))
     })?;
-    let did = remote.did_of(repo)?;
+    let did = match located {
+        Some(did) => did,
+        None => remote.did_of(repo)?,
+    };
     let mismatch = || {
         Failure::Invalid(format!(
             "the bytes the server sent for {cid} do not hash to that CID; nothing was kept"

@@ -44,6 +44,10 @@ pub enum RepoCommand {
     Export {
         #[command(flatten)]
         pds: PdsArg,
+        /// Without --pds and without a session, REPO's PDS is found through its DID document
+        /// with these options.
+        #[command(flatten)]
+        resolver: crate::resolver::ResolverArgs,
         /// The repository: a DID or a handle.
         repo: String,
         /// Where to write the CAR file (`-` for stdout).
@@ -75,10 +79,11 @@ pub fn run(command: RepoCommand, out: &Output) -> Result<(), Failure> {
         } => verify(&file, key.as_deref(), offline, &resolver, out),
         RepoCommand::Export {
             pds,
+            resolver,
             repo,
             output,
             max_bytes,
-        } => export(&pds, &repo, &output, max_bytes, out),
+        } => export(&pds, &resolver, &repo, &output, max_bytes, out),
     }
 }
 
@@ -303,6 +308,7 @@ fn commit_of(bytes: &[u8], report: &VerifyReport) -> Option<Commit> {
 /// applies), written here with every write checked.
 fn export(
     pds: &PdsArg,
+    resolver: &crate::resolver::ResolverArgs,
     repo: &str,
     output: &str,
     max_bytes: u64,
@@ -313,8 +319,12 @@ fn export(
     let repo: atdata_core::AtIdentifier = repo
         .parse()
         .map_err(|e| Failure::Usage(format!("REPO {repo:?}: {e}")))?;
-    let remote = Remote::connect_with(pds, |builder| builder.max_download_size(max_bytes))?;
-    let did = remote.did_of(repo)?;
+    let (pds, located) = crate::remote::locate(pds, resolver, &repo)?;
+    let remote = Remote::connect_with(&pds, |builder| builder.max_download_size(max_bytes))?;
+    let did = match located {
+        Some(did) => did,
+        None => remote.did_of(repo)?,
+    };
     if output == "-" {
         let bytes = remote
             .block_on(remote.client.get_repo(&did))
