@@ -110,7 +110,8 @@ impl ResolverArgs {
     }
 }
 
-/// `--dns`: `IP:PORT` (`[v6]:PORT` for IPv6), or a bare IP meaning port 53.
+/// `--dns`: `IP:PORT` (`[v6]:PORT` for IPv6), a bare IP meaning port 53, or `HOST:PORT` with
+/// a host name the system resolves (`localhost:5353`).
 fn parse_nameserver(value: &str) -> Result<SocketAddr, String> {
     let value = value.trim();
     if let Ok(addr) = value.parse::<SocketAddr>() {
@@ -123,9 +124,27 @@ fn parse_nameserver(value: &str) -> Result<SocketAddr, String> {
     if let Ok(ip) = bare.parse::<IpAddr>() {
         return Ok(SocketAddr::new(ip, 53));
     }
+    // HOST:PORT: the nameserver's own name goes through the system resolver (the nameserver
+    // is what resolves everything else).
+    let named = value
+        .rsplit_once(':')
+        .filter(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+    if named.is_some() {
+        use std::net::ToSocketAddrs as _;
+        // IPv4 first: `localhost` may list ::1 before 127.0.0.1, and local test servers
+        // usually listen on the latter.
+        let mut addrs: Vec<SocketAddr> = value
+            .to_socket_addrs()
+            .map(Iterator::collect)
+            .unwrap_or_default();
+        addrs.sort_by_key(SocketAddr::is_ipv6);
+        if let Some(addr) = addrs.first() {
+            return Ok(*addr);
+        }
+    }
     Err(format!(
-        "{value:?} is not a nameserver address: expected IP:PORT ([IPv6]:PORT) or an IP \
-         (port 53), not a host name"
+        "{value:?} is not a nameserver address: expected IP:PORT ([IPv6]:PORT), HOST:PORT \
+         or an IP (port 53)"
     ))
 }
 

@@ -166,6 +166,10 @@ fn handles_resolve_through_the_given_nameserver_and_must_be_claimed_back() {
     let by_did = json_of(&by_did, &["resolve", "(ATDATA_DNS)"]);
     assert_eq!(by_did["handle"], account.handle.as_str());
     assert_eq!(by_did["handle_verified"], true);
+    // The nameserver by name: `localhost:PORT` (its own name goes to the system resolver).
+    let by_name = format!("localhost:{}", dns.addr.port());
+    let named = scratch.json(&["resolve", &account.handle, "--plc", plc, "--dns", &by_name]);
+    assert_eq!(named["handle_verified"], true);
     let uri = format!("at://{}", account.handle);
     let by_uri = scratch.run_env(&["resolve", &uri], &env);
     assert_eq!(
@@ -257,7 +261,8 @@ fn allow_private_resolves_did_web_on_localhost_and_rotated_keys_are_refetched() 
 fn resolver_options_are_checked() {
     let scratch = Scratch::new();
     let did = "did:plc:aaaaaaaaaaaaaaaaaaaaaaaa";
-    // A nameserver is an address, not a name: a usage error, from the flag or the environment.
+    // A nameserver whose name does not resolve, or no address at all: a usage error, from the
+    // flag or the environment.
     let bad_dns = scratch.run(&["resolve", did, "--dns", "dns.example:53"]);
     assert_fails(&bad_dns, 2, &["--dns", "dns.example:53", "IP:PORT"]);
     let bad_dns = scratch.run_env(&["resolve", did], &[("ATDATA_DNS", "nameserver")]);
