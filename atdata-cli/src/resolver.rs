@@ -27,7 +27,7 @@ pub struct ResolverArgs {
     pub plc: String,
 
     /// The DNS server for handles (`_atproto` TXT records, and the hosts of their
-    /// `/.well-known/atproto-did`) and did:web hosts: IP:PORT, or an IP for port 53 (default:
+    /// `/.well-known/atproto-did`) and did:web hosts: IP:PORT, HOST:PORT or an IP for port 53 (default:
     /// the system's, which also finds the PLC directory). Repeat it, or separate addresses
     /// with commas, for several.
     #[arg(
