@@ -126,9 +126,13 @@ fn parse_nameserver(value: &str) -> Result<SocketAddr, String> {
     }
     // HOST:PORT: the nameserver's own name goes through the system resolver (the nameserver
     // is what resolves everything else).
-    let named = value
-        .rsplit_once(':')
-        .filter(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+    // A host that is only digits and dots is a mistyped address (`1.2.3`), not a name, even
+    // though the C library would read it as one.
+    let named = value.rsplit_once(':').filter(|(host, port)| {
+        !host.is_empty()
+            && !host.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+            && port.parse::<u16>().is_ok()
+    });
     if named.is_some() {
         use std::net::ToSocketAddrs as _;
         // IPv4 first: `localhost` may list ::1 before 127.0.0.1, and local test servers
@@ -200,8 +204,10 @@ mod tests {
         assert_eq!(parse("[::1]:5300"), "[::1]:5300".parse().ok());
         assert_eq!(parse("::1"), "[::1]:53".parse().ok());
         assert_eq!(parse("[::1]"), "[::1]:53".parse().ok());
+        // A name goes through the system resolver, IPv4 first.
+        assert_eq!(parse("localhost:5353"), Some(([127, 0, 0, 1], 5353).into()));
         for bad in [
-            "dns.google:53",
+            "nameserver.invalid:53",
             "localhost",
             "1.2.3.4:99999",
             "",
