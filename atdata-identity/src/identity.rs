@@ -160,15 +160,7 @@ impl Identity {
 /// declared).
 fn read_key(document: &DidDocument, fragment: &str) -> Result<PublicKey, Option<String>> {
     let method = document
-        .verification_method
-        .iter()
-        .find(|vm| {
-            vm.id == fragment
-                || vm
-                    .id
-                    .strip_prefix(document.id.as_str())
-                    .is_some_and(|rest| rest == fragment)
-        })
+        .verification_method_by_fragment(fragment)
         .ok_or(None)?;
     if method.controller != document.id.as_str() {
         return Err(Some(format!(

@@ -266,12 +266,7 @@ fn replay(
             }
             Decoded::Invalid(invalid) => {
                 stats.invalid += 1;
-                let line = serde_json::json!({
-                    "seq": invalid.seq,
-                    "repo": invalid.repo.as_ref().map(|d| d.as_str()),
-                    "error": invalid.reason.to_string(),
-                });
-                crate::output::note(format_args!("{line}"));
+                report_invalid(&invalid);
             }
             Decoded::Unknown { .. } => stats.unknown += 1,
             Decoded::Error(e) => {
@@ -403,14 +398,7 @@ fn tail(args: &TailArgs, out: &Output) -> Result<(), Failure> {
                     out.flush()?;
                 }
             },
-            Item::Invalid(invalid) => {
-                let line = serde_json::json!({
-                    "seq": invalid.seq,
-                    "repo": invalid.repo.as_ref().map(|d| d.as_str()),
-                    "error": invalid.reason.to_string(),
-                });
-                crate::output::note(format_args!("{line}"));
-            }
+            Item::Invalid(invalid) => report_invalid(&invalid),
             Item::Info(info) => {
                 crate::output::note(format_args!(
                     "{}",
@@ -424,4 +412,15 @@ fn tail(args: &TailArgs, out: &Output) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// An event that failed a check, as the `{"seq","repo","error"}` line on stderr that `tail`
+/// and `replay` print instead of the event.
+fn report_invalid(invalid: &atdata_firehose::InvalidEvent) {
+    let line = serde_json::json!({
+        "seq": invalid.seq,
+        "repo": invalid.repo.as_ref().map(|d| d.as_str()),
+        "error": invalid.reason.to_string(),
+    });
+    crate::output::note(format_args!("{line}"));
 }
